@@ -1,0 +1,1 @@
+"""Ingestion shell: decoders (pure), the MQTT collector, HTTP ingest helpers, the simulator, the broker."""

@@ -1,0 +1,142 @@
+"""The ``noiselab`` command line: the composition root's front door.
+
+Every command declares its options here and calls ``run`` in ``noiselab.commands.<name>``, importing it
+lazily so that ``noiselab --help`` stays fast. Options mirror the NOISELAB_* environment variables
+(``--mqtt-url`` = ``NOISELAB_MQTT_URL``); see ``noiselab.settings``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from noiselab import __version__
+
+
+def _settings_options(fn):  # type: ignore[no-untyped-def]
+    """Flags shared by the long-running commands; each one equals a NOISELAB_* variable."""
+    options = [
+        click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                     help="TOML config file (NOISELAB_CONFIG). Environment variables and flags override it."),
+        click.option("--mqtt-url", default=None, help="Broker URL (NOISELAB_MQTT_URL); unset = embedded broker."),
+        click.option("--store-url", default=None, help="sqlite:///path.db or influxdb://... (NOISELAB_STORE_URL)."),
+        click.option("--http-host", default=None, help="API bind address (NOISELAB_HTTP_HOST)."),
+        click.option("--http-port", type=int, default=None, help="API port (NOISELAB_HTTP_PORT, default 8000)."),
+        click.option("--simulate", type=int, default=None, help="Number of simulated sensors (NOISELAB_SIMULATE)."),
+        click.option("--data-dir", default=None, help="Where the embedded store, spool and registry live."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _load(**flags: object):  # type: ignore[no-untyped-def]
+    from noiselab.settings import load_settings
+
+    config_file = flags.pop("config_file", None)
+    overrides = {k: v for k, v in flags.items() if v is not None}
+    return load_settings(config_file=config_file, **overrides)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="noiselab")
+def main() -> None:
+    """noiselab: noise sensor ingestion and acoustic metrics (Lden, events, compliance)."""
+
+
+@main.command()
+@_settings_options
+def up(**flags: object) -> None:
+    """Collector + API (+ embedded broker when no broker is configured, + simulated sensors)."""
+    from noiselab.commands import up as cmd
+
+    cmd.run(_load(**flags), collector=True, api=True)
+
+
+@main.command()
+@_settings_options
+def collect(**flags: object) -> None:
+    """The MQTT collector alone."""
+    from noiselab.commands import up as cmd
+
+    cmd.run(_load(**flags), collector=True, api=False)
+
+
+@main.command()
+@_settings_options
+def serve(**flags: object) -> None:
+    """The HTTP API and resident page alone."""
+    from noiselab.commands import up as cmd
+
+    cmd.run(_load(**flags), collector=False, api=True)
+
+
+@main.command()
+@_settings_options
+@click.option("--sensors", "count", type=int, default=3, show_default=True, help="How many sensors.")
+@click.option("--vendor", default="simlab", show_default=True, help="Vendor name in the topic.")
+@click.option("--speed", type=float, default=1.0, show_default=True,
+              help="Time acceleration: 60 = one simulated minute per real second (backfill).")
+@click.option("--start", "start_iso", default=None, help="Simulated start time (ISO 8601 with zone); default now.")
+@click.option("--duration", "duration_s", type=float, default=None,
+              help="Stop after this many simulated seconds; default runs until interrupted.")
+@click.option("--formats", default="native", show_default=True,
+              help="Comma-separated formats to publish: native, chirpstack, tts, sensorthings.")
+def simulate(count: int, vendor: str, speed: float, start_iso: str | None, duration_s: float | None,
+             formats: str, **flags: object) -> None:
+    """Simulated sensors publishing realistic 1-s levels over MQTT to any broker."""
+    from noiselab.commands import simulate as cmd
+
+    cmd.run(_load(**flags), count=count, vendor=vendor, speed=speed, start_iso=start_iso,
+            duration_s=duration_s, formats=[f.strip() for f in formats.split(",") if f.strip()])
+
+
+def _not_yet(name: str) -> None:
+    raise click.ClickException(f"'noiselab {name}' is not available yet in this version.")
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--scheme", default="dk", show_default=True, help="Period scheme: dk, eu, ldn.")
+@click.option("--tz", default="Europe/Copenhagen", show_default=True, help="IANA time zone of the local days.")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
+def compute(file: Path, scheme: str, tz: str, fmt: str) -> None:
+    """Daily metrics (Lden, Lnight, LA90, ...) from a CSV of readings."""
+    _not_yet("compute")
+
+
+@main.command(name="import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_(file: Path) -> None:
+    """Backfill readings from a CSV into the store."""
+    _not_yet("import")
+
+
+@main.command()
+def export() -> None:
+    """Export readings to CSV."""
+    _not_yet("export")
+
+
+@main.command()
+def report() -> None:
+    """A compliance report for a sensor and period, with charts."""
+    _not_yet("report")
+
+
+@main.group()
+def keys() -> None:
+    """API keys: create, list, revoke."""
+
+
+@keys.command("create")
+@click.option("--role", type=click.Choice(["vendor", "engineer", "admin"]), required=True)
+@click.option("--vendor", default=None)
+def keys_create(role: str, vendor: str | None) -> None:
+    """Create a key; it is printed once, alone on the last line."""
+    _not_yet("keys create")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""The reading: one sensor's levels over one averaging interval, and its validation.
+
+Every decoder produces ``Reading`` objects through :func:`make_reading`, so the plausibility rules of
+SPEC §3 live in exactly one place.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from noiselab.errors import InvalidReading
+
+MIN_DB = 15.0
+MAX_DB = 145.0
+MAX_FUTURE_S = 600.0
+SENSOR_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+LEVEL_FIELDS = ("laeq", "lafmax", "lafmin", "lcpeak")
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """Levels of one sensor over ``[start_ms, start_ms + interval_s*1000)``, UTC epoch milliseconds."""
+
+    sensor_id: str
+    start_ms: int
+    interval_s: float
+    laeq: float
+    lafmax: float | None = None
+    lafmin: float | None = None
+    lcpeak: float | None = None
+    source: str = "native"
+    # a source-level id for deduplication (ChirpStack deduplicationId, TTS correlation id); optional
+    dedupe_id: str | None = field(default=None, compare=False)
+
+
+def parse_time_s(value: object, *, what: str = "ts") -> float:
+    """Seconds since the epoch from an ISO 8601 string with a zone, or a number of seconds.
+
+    A time without a zone is refused: it could be local or UTC and we would guess wrong half the year.
+    """
+    if isinstance(value, bool):
+        raise InvalidReading("bad_time", f"{what} must be an ISO 8601 time with a zone or epoch seconds, got a boolean")
+    if isinstance(value, (int, float)):
+        t = float(value)
+        if not math.isfinite(t) or t < 0 or t > 4102444800:  # 2100-01-01
+            raise InvalidReading("bad_time", f"{what} epoch seconds out of range: {value!r}")
+        return t
+    if not isinstance(value, str):
+        raise InvalidReading("bad_time", f"{what} must be a string or a number, got {type(value).__name__}")
+    text = value.strip()
+    if len(text) > 64:
+        raise InvalidReading("bad_time", f"{what} is too long to be a time")
+    # Python < 3.11 quirks aside, fromisoformat handles 'Z'; trim sub-microsecond digits (RFC 3339 ns)
+    m = re.match(r"^(.*T\d\d:\d\d:\d\d)(\.\d+)?(.*)$", text)
+    if m and m.group(2) and len(m.group(2)) > 7:
+        text = m.group(1) + m.group(2)[:7] + m.group(3)
+    try:
+        dt = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise InvalidReading("bad_time", f"{what} is not an ISO 8601 time: {value!r}") from exc
+    if dt.tzinfo is None or dt.utcoffset() is None:
+        raise InvalidReading(
+            "time_without_zone", f"{what} {value!r} has no time zone; add 'Z' or an offset such as '+02:00'"
+        )
+    return dt.timestamp()
+
+
+def check_level(name: str, value: object, *, required: bool) -> float | None:
+    """A plausible level in dB (15–145), or None when optional and absent."""
+    if value is None:
+        if required:
+            raise InvalidReading("missing_field", f"{name} is required")
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidReading("bad_type", f"{name} must be a number in dB, got {type(value).__name__}")
+    v = float(value)
+    if not math.isfinite(v):
+        raise InvalidReading("not_finite", f"{name} must be a finite number, got {value!r}")
+    if not (MIN_DB <= v <= MAX_DB):
+        raise InvalidReading("out_of_range", f"{name} = {v} dB is outside the plausible range {MIN_DB:g}–{MAX_DB:g} dB")
+    return v
+
+
+def check_sensor_id(sensor_id: object) -> str:
+    if not isinstance(sensor_id, str) or not SENSOR_ID_RE.match(sensor_id):
+        raise InvalidReading(
+            "bad_sensor_id", f"sensor id must be 1–64 letters, digits, '.', '_' or '-', got {str(sensor_id)[:80]!r}"
+        )
+    return sensor_id
+
+
+def make_reading(
+    *,
+    sensor_id: object,
+    start_s: float,
+    interval_s: object,
+    laeq: object,
+    lafmax: object = None,
+    lafmin: object = None,
+    lcpeak: object = None,
+    now_s: float,
+    source: str = "native",
+    dedupe_id: str | None = None,
+) -> Reading:
+    """Validate one reading and build it. ``now_s`` is a parameter so tests control the clock."""
+    sid = check_sensor_id(sensor_id)
+    if isinstance(interval_s, bool) or not isinstance(interval_s, (int, float)):
+        raise InvalidReading("bad_type", f"interval_s must be a number of seconds, got {type(interval_s).__name__}")
+    iv = float(interval_s)
+    if not math.isfinite(iv) or iv <= 0 or iv > 86400:
+        raise InvalidReading("bad_interval", f"interval_s must be > 0 and ≤ 86400 s, got {interval_s!r}")
+    if start_s > now_s + MAX_FUTURE_S:
+        raise InvalidReading(
+            "in_future", f"reading starts {start_s - now_s:.0f} s in the future (more than {MAX_FUTURE_S:.0f} s allowed)"
+        )
+    la = check_level("laeq", laeq, required=True)
+    assert la is not None
+    return Reading(
+        sensor_id=sid,
+        start_ms=round(start_s * 1000),
+        interval_s=iv,
+        laeq=la,
+        lafmax=check_level("lafmax", lafmax, required=False),
+        lafmin=check_level("lafmin", lafmin, required=False),
+        lcpeak=check_level("lcpeak", lcpeak, required=False),
+        source=source,
+        dedupe_id=dedupe_id,
+    )

@@ -1,0 +1,114 @@
+"""Settings: one pydantic-settings model, loaded once at start-up and passed down.
+
+Precedence, highest first: command-line flags, ``NOISELAB_*`` environment variables, the optional TOML
+config file (``--config`` or ``NOISELAB_CONFIG``), the defaults below. Nothing reads configuration at
+import time.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+
+from noiselab.errors import ConfigError
+
+MQTT_FORMATS = ("native", "chirpstack", "tts", "sensorthings")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NOISELAB_", extra="forbid", env_ignore_empty=True)
+
+    # --- where things live
+    data_dir: Path = Field(Path("noiselab-data"), description="Embedded store, registry, spool.")
+    store_url: str | None = Field(None, description="sqlite:///path.db (default: <data_dir>/noise.db) or influxdb://host:port")
+    influx_org: str = "noiselab"
+    influx_bucket: str = "noise"
+    influx_token: SecretStr = SecretStr("")
+    raw_retention_days: int = Field(0, ge=0, description="Delete raw readings older than this (0 = keep).")
+
+    # --- MQTT
+    mqtt_url: str | None = Field(None, description="mqtt://user:pass@host:port; unset = embedded broker")
+    mqtt_protocol: Literal["5", "3.1.1"] = "5"
+    mqtt_client_id: str = "noiselab-collector"
+    mqtt_session_expiry_s: int = Field(7 * 86400, ge=1)
+    mqtt_shared_group: str | None = Field(
+        None, description="MQTT 5 shared subscription group, e.g. 'noiselab' -> $share/noiselab/..."
+    )
+    mqtt_sources: list[str] = Field(default_factory=lambda: list(MQTT_FORMATS))
+    embedded_broker_host: str = "127.0.0.1"
+    embedded_broker_port: int = 1883
+    max_unacked: int = Field(1000, ge=1, description="Messages received but not yet acknowledged.")
+    batch_size: int = Field(1000, ge=1, description="Readings per store write.")
+    batch_wait_s: float = Field(0.25, gt=0, description="Longest a reading waits for its batch.")
+
+    # --- HTTP
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    max_body_bytes: int = 1_000_000
+
+    # --- acoustics
+    tz: str = "Europe/Copenhagen"
+    scheme: str = "dk"
+    coverage_threshold: float = Field(0.75, ge=0, le=1)
+    facade_correction_db: float = 3.0
+    stale_after_s: float = 300.0
+
+    # --- simulation
+    simulate: int = Field(0, ge=0, le=500)
+    simulate_vendor: str = "simlab"
+
+    log_level: str = "INFO"
+
+    @property
+    def effective_store_url(self) -> str:
+        return self.store_url or f"sqlite:///{self.data_dir / 'noise.db'}"
+
+    @property
+    def registry_path(self) -> Path:
+        return self.data_dir / "registry.db"
+
+    @property
+    def embedded_broker(self) -> bool:
+        return not self.mqtt_url
+
+    @property
+    def effective_mqtt_url(self) -> str:
+        return self.mqtt_url or f"mqtt://{self.embedded_broker_host}:{self.embedded_broker_port}"
+
+    @property
+    def effective_mqtt_protocol(self) -> str:
+        # the embedded broker (amqtt) speaks MQTT 3.1.1 only
+        return "3.1.1" if self.embedded_broker else self.mqtt_protocol
+
+
+def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Settings:
+    """Build the settings once: flags (``overrides``) > environment > config file > defaults."""
+    path = config_file or os.environ.get("NOISELAB_CONFIG")
+    file_values: dict[str, Any] = {}
+    if path:
+        try:
+            with open(path, "rb") as fh:
+                file_values = tomllib.load(fh)
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc}") from exc
+        file_values = {k.lower().removeprefix("noiselab_"): v for k, v in file_values.items()}
+
+    class _FromFile(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            return (init_settings, env_settings, InitSettingsSource(settings_cls, init_kwargs=file_values))
+
+    loaded = _FromFile(**overrides)
+    return Settings.model_construct(**{name: getattr(loaded, name) for name in Settings.model_fields})

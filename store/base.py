@@ -1,0 +1,84 @@
+"""The storage interface every part of noiselab talks to.
+
+Readings are written idempotently: the same (sensor_id, start_ms) is stored once, whatever the source;
+the first version wins. ``write`` returns only once the readings are durable (committed), which is what
+lets the collector acknowledge MQTT messages after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from noiselab.readings import Reading
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    stored: int  # new readings written
+    duplicates: int  # readings already present (re-sends, QoS 1 duplicates)
+
+
+@dataclass(frozen=True, slots=True)
+class ReadingColumns:
+    """Raw readings of one sensor as columns, ordered by start. Missing optional levels are NaN."""
+
+    start_ms: np.ndarray  # int64
+    interval_s: np.ndarray  # float64
+    laeq: np.ndarray
+    lafmax: np.ndarray
+    lafmin: np.ndarray
+    lcpeak: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.start_ms.shape[0])
+
+    @staticmethod
+    def empty() -> ReadingColumns:
+        f = np.empty(0, dtype=np.float64)
+        return ReadingColumns(np.empty(0, dtype=np.int64), f, f, f, f, f)
+
+    @staticmethod
+    def from_readings(readings: Sequence[Reading]) -> ReadingColumns:
+        def col(name: str) -> np.ndarray:
+            return np.array(
+                [np.nan if getattr(r, name) is None else getattr(r, name) for r in readings], dtype=np.float64
+            )
+
+        return ReadingColumns(
+            start_ms=np.array([r.start_ms for r in readings], dtype=np.int64),
+            interval_s=np.array([r.interval_s for r in readings], dtype=np.float64),
+            laeq=col("laeq"),
+            lafmax=col("lafmax"),
+            lafmin=col("lafmin"),
+            lcpeak=col("lcpeak"),
+        )
+
+
+class ReadingStore(Protocol):
+    """What ingest, processing shells and the API need from a time-series store."""
+
+    def write(self, readings: Sequence[Reading]) -> WriteResult:
+        """Store readings durably and idempotently. Raises StoreUnavailable when the store is away."""
+        ...
+
+    def latest(self, sensor_id: str) -> Reading | None:
+        """The reading with the latest start for this sensor, or None."""
+        ...
+
+    def read(self, sensor_id: str, start_ms: int, end_ms: int, *, limit: int | None = None) -> ReadingColumns:
+        """Raw readings with start in [start_ms, end_ms), ordered by start, at most ``limit`` rows."""
+        ...
+
+    def sensor_ids(self) -> list[str]:
+        """Every sensor that has readings."""
+        ...
+
+    def ping(self) -> None:
+        """Raise StoreUnavailable unless the store answers."""
+        ...
+
+    def close(self) -> None: ...
