@@ -1,0 +1,83 @@
+"""Payload decoders: pure functions from a received message to readings, one module per format.
+
+    decode(fmt, message, rules=...) -> Decoded(readings, refused)
+
+- raises :class:`~noiselab.errors.UnknownFormat` for a format name not in :data:`FORMATS`;
+- raises :class:`~noiselab.errors.InvalidReading` when the message cannot be read at all (size,
+  encoding, JSON, nesting, shape, topic) or when a one-reading message is refused;
+- otherwise returns the readings and, for messages holding several readings, one
+  ``InvalidReading`` per refused item with ``.index`` set to its position.
+
+No I/O, clock or settings here: the receive time is in the message and per-sensor knowledge in
+:class:`SensorRules`. Adding a vendor is adding a module with ``decode(message, rules)`` and a line in
+``_DECODERS``. The contract for vendors is docs/vendors.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+
+from ingest.decoders import chirpstack, native, ngsi, sensor_community, sensorthings, tts
+from ingest.decoders.body import MAX_BODY_BYTES, MAX_DEPTH, MAX_ITEMS
+from ingest.decoders.message import DEFAULT_INTERVALS_S, Decoded, Message, SensorRules
+from noiselab.errors import UnknownFormat
+
+__all__ = [
+    "DEFAULT_INTERVALS_S",
+    "FORMATS",
+    "MAX_BODY_BYTES",
+    "MAX_DEPTH",
+    "MAX_ITEMS",
+    "Decoded",
+    "Decoder",
+    "Message",
+    "SensorRules",
+    "decode",
+    "format_for_topic",
+]
+
+Decoder = Callable[[Message, SensorRules], Decoded]
+
+_DECODERS: Mapping[str, Decoder] = MappingProxyType(
+    {
+        "native": native.decode,
+        "chirpstack": chirpstack.decode,
+        "tts": tts.decode,
+        "sensor-community": sensor_community.decode,
+        "ngsi": ngsi.decode,
+        "sensorthings": sensorthings.decode,
+    }
+)
+
+FORMATS: tuple[str, ...] = ("native", "chirpstack", "tts", "sensor-community", "ngsi", "sensorthings")
+
+# standard MQTT topic of each MQTT-borne format (exact patterns, no bridge prefix)
+_TOPICS = (
+    ("native", native.TOPIC_RE),
+    ("chirpstack", chirpstack.TOPIC_RE),
+    ("tts", tts.TOPIC_RE),
+    ("sensorthings", sensorthings.TOPIC_RE),
+)
+
+_DEFAULT_RULES = SensorRules()
+
+
+def decode(fmt: str, message: Message, *, rules: SensorRules | None = None) -> Decoded:
+    """Decode one message in format ``fmt`` (one of :data:`FORMATS`)."""
+    decoder = _DECODERS.get(fmt)
+    if decoder is None:
+        raise UnknownFormat(f"unknown format {str(fmt)[:80]!r}; known formats: {', '.join(FORMATS)}")
+    return decoder(message, rules if rules is not None else _DEFAULT_RULES)
+
+
+def format_for_topic(topic: str) -> str | None:
+    """The format an MQTT topic belongs to, or None:
+
+    ``noise/+/+/levels`` native, ``application/+/device/+/event/up`` chirpstack, ``v3/+/devices/+/up``
+    tts, ``v1.1/Datastreams(N)/Observations`` (and ``v1.0``) sensorthings.
+    """
+    for fmt, pattern in _TOPICS:
+        if pattern.match(topic):
+            return fmt
+    return None

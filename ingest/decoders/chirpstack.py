@@ -1,0 +1,70 @@
+"""ChirpStack v4 ``up`` events (MQTT ``application/{app}/device/{devEUI}/event/up``, or HTTP integration).
+
+- sensor id: ``deviceInfo.devEui`` in lower case (through the registry's source-id map);
+- levels: the device-profile codec's output in ``object``, mapped by :mod:`ingest.decoders.fields`;
+- time: ``time`` (network server), else the first ``rxInfo[].nsTime``, else our receive time; the
+  reading ends at that time and lasts the sensor's interval;
+- ``deduplicationId`` is kept as the reading's ``dedupe_id``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ingest.decoders.body import as_object, as_str, load_json, require, top_object
+from ingest.decoders.lorawan import uplink_reading
+from ingest.decoders.message import Decoded, Message, SensorRules
+from noiselab.errors import InvalidReading
+from noiselab.readings import parse_time_s
+
+TOPIC_RE = re.compile(r"^application/[^/]+/device/[^/]+/event/up$")
+_TOPIC_ANY_EVENT = re.compile(r"(?:^|/)application/[^/]+/device/(?P<dev>[^/]+)/event/(?P<event>[^/]+)$")
+
+
+def decode(message: Message, rules: SensorRules) -> Decoded:
+    envelope = top_object(load_json(message.body), "a ChirpStack v4 uplink event")
+    device = as_object(require(envelope, "deviceInfo"), "deviceInfo")
+    dev_eui = as_str(require(device, "devEui", "deviceInfo.devEui"), "deviceInfo.devEui").strip().lower()
+    _check_topic(message.topic, dev_eui)
+    if envelope.get("object") is None:
+        raise InvalidReading(
+            "no_decoded_payload",
+            "the uplink has no 'object': give the device profile a codec that decodes the sound fields",
+        )
+    dedupe = envelope.get("deduplicationId")
+    reading = uplink_reading(
+        envelope["object"],
+        source_id=dev_eui,
+        time_s=_time_s(envelope, message),
+        fmt="chirpstack",
+        source="chirpstack",
+        dedupe_id=dedupe if isinstance(dedupe, str) and dedupe else None,
+        message=message,
+        rules=rules,
+    )
+    return Decoded([reading], [])
+
+
+def _check_topic(topic: str | None, dev_eui: str) -> None:
+    if topic is None:
+        return
+    m = _TOPIC_ANY_EVENT.search(topic)
+    if m is None:
+        return  # bridged under another prefix: nothing to cross-check
+    if m.group("event") != "up":
+        raise InvalidReading("bad_topic", f"only 'up' events carry readings, got event {m.group('event')!r}")
+    if m.group("dev").lower() != dev_eui:
+        raise InvalidReading(
+            "topic_mismatch", f"topic names device {m.group('dev')!r} but deviceInfo.devEui is {dev_eui!r}"
+        )
+
+
+def _time_s(envelope: dict[str, object], message: Message) -> float:
+    if envelope.get("time") is not None:
+        return parse_time_s(envelope["time"], what="time")
+    rx_info = envelope.get("rxInfo")
+    if isinstance(rx_info, list):
+        for rx in rx_info:
+            if isinstance(rx, dict) and rx.get("nsTime") is not None:
+                return parse_time_s(rx["nsTime"], what="rxInfo.nsTime")
+    return message.received_s

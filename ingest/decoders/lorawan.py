@@ -1,0 +1,47 @@
+"""What ChirpStack and The Things Stack uplinks have in common once the envelope is opened.
+
+A LoRaWAN sound uplink carries no measurement time: the reading is taken to END at the network
+server's receive time (unless the sensor's rule says ``"start"``) and to last the sensor's registered
+interval (default 60 s).
+"""
+
+from __future__ import annotations
+
+from ingest.decoders.body import json_type
+from ingest.decoders.fields import map_levels
+from ingest.decoders.message import Message, SensorRules
+from noiselab.errors import InvalidReading
+from noiselab.readings import Reading, make_reading
+
+
+def uplink_reading(
+    decoded_payload: object,
+    *,
+    source_id: str,
+    time_s: float,
+    fmt: str,
+    source: str,
+    dedupe_id: str | None,
+    message: Message,
+    rules: SensorRules,
+) -> Reading:
+    """One reading from the vendor decoder's output (``object`` / ``decoded_payload``)."""
+    if not isinstance(decoded_payload, dict):
+        raise InvalidReading(
+            "bad_type", f"the decoded payload must be a JSON object, got {json_type(decoded_payload)}"
+        )
+    levels = map_levels(decoded_payload)
+    sensor_id = rules.sensor_for(source_id)
+    interval_s = rules.interval_for(sensor_id, fmt)
+    return make_reading(
+        sensor_id=sensor_id,
+        start_s=rules.start_for(sensor_id, time_s, interval_s),
+        interval_s=interval_s,
+        laeq=levels.get("laeq"),
+        lafmax=levels.get("lafmax"),
+        lafmin=levels.get("lafmin"),
+        lcpeak=levels.get("lcpeak"),
+        now_s=message.received_s,
+        source=source,
+        dedupe_id=dedupe_id,
+    )

@@ -1,0 +1,77 @@
+"""The Things Stack v3 uplinks (MQTT ``v3/{app}[@{tenant}]/devices/{device}/up``, webhook, Pub/Sub).
+
+- sensor id: ``end_device_ids.device_id`` (through the registry's source-id map);
+- levels: ``uplink_message.decoded_payload``, mapped by :mod:`ingest.decoders.fields`;
+- time: ``uplink_message.received_at`` (network server), else the top-level ``received_at``
+  (application server), else our receive time; the reading ends at that time;
+- ``dedupe_id``: the ``as:up:...`` entry of ``correlation_ids``;
+- ``simulated: true`` (an uplink injected from the console) gives ``source = "tts-simulated"``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ingest.decoders.body import as_object, as_str, load_json, require, top_object
+from ingest.decoders.lorawan import uplink_reading
+from ingest.decoders.message import Decoded, Message, SensorRules
+from noiselab.errors import InvalidReading
+from noiselab.readings import parse_time_s
+
+TOPIC_RE = re.compile(r"^v3/[^/]+/devices/[^/]+/up$")
+_TOPIC_ANY = re.compile(r"(?:^|/)v3/[^/]+/devices/(?P<dev>[^/]+)/(?P<event>.+)$")
+
+
+def decode(message: Message, rules: SensorRules) -> Decoded:
+    envelope = top_object(load_json(message.body), "a The Things Stack v3 uplink")
+    ids = as_object(require(envelope, "end_device_ids"), "end_device_ids")
+    device_id = as_str(require(ids, "device_id", "end_device_ids.device_id"), "end_device_ids.device_id")
+    _check_topic(message.topic, device_id)
+    uplink = as_object(require(envelope, "uplink_message"), "uplink_message")
+    if uplink.get("decoded_payload") is None:
+        raise InvalidReading(
+            "no_decoded_payload",
+            "uplink_message has no decoded_payload: set a payload formatter for the device or application",
+        )
+    reading = uplink_reading(
+        uplink["decoded_payload"],
+        source_id=device_id,
+        time_s=_time_s(envelope, uplink, message),
+        fmt="tts",
+        source="tts-simulated" if envelope.get("simulated") is True else "tts",
+        dedupe_id=_correlation_id(envelope.get("correlation_ids")),
+        message=message,
+        rules=rules,
+    )
+    return Decoded([reading], [])
+
+
+def _check_topic(topic: str | None, device_id: str) -> None:
+    if topic is None:
+        return
+    m = _TOPIC_ANY.search(topic)
+    if m is None:
+        return  # bridged under another prefix: nothing to cross-check
+    if m.group("event") != "up":
+        raise InvalidReading("bad_topic", f"only 'up' messages carry readings, got {m.group('event')!r}")
+    if m.group("dev") != device_id:
+        raise InvalidReading(
+            "topic_mismatch",
+            f"topic names device {m.group('dev')!r} but end_device_ids.device_id is {device_id!r}",
+        )
+
+
+def _time_s(envelope: dict[str, object], uplink: dict[str, object], message: Message) -> float:
+    if uplink.get("received_at") is not None:
+        return parse_time_s(uplink["received_at"], what="uplink_message.received_at")
+    if envelope.get("received_at") is not None:
+        return parse_time_s(envelope["received_at"], what="received_at")
+    return message.received_s
+
+
+def _correlation_id(ids: object) -> str | None:
+    if isinstance(ids, list):
+        for cid in ids:
+            if isinstance(cid, str) and cid.startswith("as:up:"):
+                return cid
+    return None
