@@ -1,0 +1,285 @@
+"""Daily records per (sensor, local date): Lden and its periods, LAeq,24h, maxima, LA_N, coverage, validity.
+
+Definitions (SPEC §5; Directive 2002/49/EC Annex I; ISO 1996-1:2016 §3.6):
+
+    L_p    = 10·log10( Σ_{readings in period p} interval·10^(LAeq/10) / Σ interval )     (energy mean)
+    Lden   = 10·log10( (1/Σd) · Σ_p d_p·10^((L_p + K_p)/10) )   with the scheme's NOMINAL hours d_p
+    LAeq,24h = energy mean over all readings of the local date
+    coverage_p = measured seconds in p / actual seconds of p on that date (DST days included), at most 1
+    coverage   = measured seconds / actual seconds of the local date (82 800, 86 400 or 90 000)
+    valid      = every period's coverage ≥ ``valid_threshold`` (75 % by default; our convention)
+
+A period without data has a NaN level, and then Lden is NaN too (no gap is ever treated as silence).
+``lafmax``/``lcpeak`` are the maxima of what the sensor reported (NaN when never reported); LA10..LA95 follow
+:mod:`processing.percentiles`. Event counts (when events are given) are events starting on that date, and the
+subset starting in the night period.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from processing.daysums import DaySums, day_sums_from_raw, day_sums_from_rollups
+from processing.decibel import level
+from processing.events import Events, find_events
+from processing.percentiles import exceedance_levels
+from processing.periods import SCHEMES, PeriodScheme, assign, date_seconds, period_seconds
+from processing.rollups import Rollups
+
+__all__ = ["RECORD_KEYS", "DailyTable", "daily_from_raw", "daily_from_rollups", "daily_from_sums"]
+
+PERCENTS = (10, 50, 90, 95)
+RECORD_KEYS = (
+    "sensor_id",
+    "date",
+    "lden",
+    "lday",
+    "levening",
+    "lnight",
+    "laeq24",
+    "lafmax",
+    "la10",
+    "la50",
+    "la90",
+    "la95",
+    "coverage",
+    "valid",
+)
+_LEVEL_KEYS = {
+    "lden",
+    "lday",
+    "levening",
+    "lnight",
+    "laeq24",
+    "lafmax",
+    "lcpeak",
+    "la10",
+    "la50",
+    "la90",
+    "la95",
+}
+
+
+@dataclass(frozen=True)
+class DailyTable:
+    """Columns of daily records; row i is sensor ``sensor_ids[sensor[i]]`` on local date ``date_ordinal[i]``.
+
+    ``levels``/``coverage_periods`` have one column per period of ``scheme``. ``event_counts`` maps a column
+    name (``n_events_65``, ``n_events_65_night``, ...) to per-row counts.
+    """
+
+    scheme: PeriodScheme
+    sensor_ids: list[str]
+    sensor: NDArray[np.int64]
+    date_ordinal: NDArray[np.int64]
+    lden: NDArray[np.float64]
+    levels: NDArray[np.float64]
+    laeq24: NDArray[np.float64]
+    lafmax: NDArray[np.float64]
+    lcpeak: NDArray[np.float64]
+    la: NDArray[np.float64]
+    coverage: NDArray[np.float64]
+    coverage_periods: NDArray[np.float64]
+    valid: NDArray[np.bool_]
+    event_counts: dict[str, NDArray[np.int64]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return int(self.sensor.shape[0])
+
+    def period_level(self, name: str) -> NDArray[np.float64]:
+        """Level column of the period called ``name`` (NaN column when the scheme has no such period)."""
+        i = self.scheme.index(name)
+        return self.levels[:, i] if i is not None else np.full(len(self), np.nan)
+
+    def period_coverage(self, name: str) -> NDArray[np.float64]:
+        i = self.scheme.index(name)
+        return self.coverage_periods[:, i] if i is not None else np.full(len(self), np.nan)
+
+    def columns(self) -> dict[str, NDArray[Any]]:
+        """All columns by record key, in record order (extras after the SPEC §5 keys)."""
+        cols: dict[str, NDArray[Any]] = {
+            "lden": self.lden,
+            "lday": self.period_level("day"),
+            "levening": self.period_level("evening"),
+            "lnight": self.period_level("night"),
+            "laeq24": self.laeq24,
+            "lafmax": self.lafmax,
+        }
+        for j, n in enumerate(PERCENTS):
+            cols[f"la{n}"] = self.la[:, j]
+        cols["coverage"] = self.coverage
+        cols["valid"] = self.valid
+        cols["lcpeak"] = self.lcpeak
+        for name in ("day", "evening", "night"):
+            cols[f"coverage_{name}"] = self.period_coverage(name)
+        cols.update(self.event_counts)
+        return cols
+
+    def to_records(self, *, decimals: int = 2) -> list[dict[str, Any]]:
+        """Daily records as dicts with the SPEC §5 keys first; NaN → None, levels rounded to ``decimals``."""
+        cols = self.columns()
+        names = list(cols)
+        lists: list[list[Any]] = []
+        for name in names:
+            col = cols[name]
+            if name in _LEVEL_KEYS:
+                lists.append([None if math.isnan(v) else round(v, decimals) for v in col.tolist()])
+            elif name == "valid":
+                lists.append([bool(v) for v in col.tolist()])
+            elif col.dtype.kind == "f":
+                lists.append([None if math.isnan(v) else round(v, 4) for v in col.tolist()])
+            else:
+                lists.append([int(v) for v in col.tolist()])
+        ids = [self.sensor_ids[i] for i in self.sensor.tolist()]
+        days = [date.fromordinal(d).isoformat() for d in self.date_ordinal.tolist()]
+        out = []
+        for i in range(len(self)):
+            rec: dict[str, Any] = {"sensor_id": ids[i], "date": days[i]}
+            for name, values in zip(names, lists, strict=True):
+                rec[name] = values[i]
+            out.append(rec)
+        return out
+
+
+def composite_level(levels_db: ArrayLike, scheme: PeriodScheme) -> NDArray[np.float64]:
+    """Lden (or Ldn) over the last axis: ``10·log10(Σ d_p·10^((L_p+K_p)/10) / Σ d_p)``, NaN if any L_p is NaN.
+
+    Source: Directive 2002/49/EC Annex I; ISO 1996-1:2016 eq. 6–7 (composite rating level).
+    """
+    lv = np.asarray(levels_db, dtype=np.float64)
+    w = scheme.weights_h
+    e = np.power(10.0, (lv + scheme.penalties_db) / 10.0) * w
+    return np.asarray(level(np.sum(e, axis=-1) / w.sum()), dtype=np.float64)
+
+
+def _resolve(scheme: str | PeriodScheme) -> PeriodScheme:
+    return SCHEMES[scheme] if isinstance(scheme, str) else scheme
+
+
+def _event_counts(ev: Events, sums: DaySums, thresholds: Sequence[float]) -> dict[str, NDArray[np.int64]]:
+    n_dates_span = 1
+    out: dict[str, NDArray[np.int64]] = {}
+    if len(sums) == 0:
+        return {f"n_events_{t:g}{s}": np.zeros(0, dtype=np.int64) for t in thresholds for s in ("", "_night")}
+    d_lo = int(sums.date_ordinal.min())
+    n_dates_span = int(sums.date_ordinal.max()) - d_lo + 1
+    row_key = sums.sensor * n_dates_span + (sums.date_ordinal - d_lo)
+    a = assign(ev.start_s, sums.scheme, sums.tz)
+    night = sums.scheme.index("night")
+    for thr in thresholds:
+        m = ev.threshold_db == thr
+        key = ev.sensor[m] * n_dates_span + (a.date_ordinal[m] - d_lo)
+        pos = np.searchsorted(row_key, key)
+        pos = np.clip(pos, 0, max(len(row_key) - 1, 0))
+        hit = row_key[pos] == key
+        out[f"n_events_{thr:g}"] = np.bincount(pos[hit], minlength=len(sums)).astype(np.int64)
+        is_night = hit & (a.period[m] == night) if night is not None else np.zeros_like(hit)
+        out[f"n_events_{thr:g}_night"] = np.bincount(pos[is_night], minlength=len(sums)).astype(np.int64)
+    return out
+
+
+def daily_from_sums(
+    sums: DaySums,
+    *,
+    sensor_ids: Sequence[str] | None = None,
+    valid_threshold: float = 0.75,
+    events: Events | None = None,
+    event_thresholds: Sequence[float] = (65.0, 70.0),
+) -> DailyTable:
+    """Daily metrics from per-(sensor, date, period) sums (see module docstring for the formulas)."""
+    scheme = sums.scheme
+    n_sensors = int(sums.sensor.max()) + 1 if len(sums) else 0
+    ids = list(sensor_ids) if sensor_ids is not None else [str(i) for i in range(n_sensors)]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        levels = level(sums.energy / np.where(sums.seconds > 0, sums.seconds, np.nan))
+        laeq24 = level(sums.energy.sum(axis=1) / sums.seconds.sum(axis=1))
+    lden = composite_level(levels, scheme)
+    uniq_dates, inv = np.unique(sums.date_ordinal, return_inverse=True)
+    day_len = date_seconds(uniq_dates, sums.tz)[inv].astype(np.float64)
+    per_len = period_seconds(uniq_dates, scheme, sums.tz)[inv].astype(np.float64)
+    coverage = np.minimum(1.0, sums.seconds.sum(axis=1) / day_len)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov_p = np.where(per_len > 0, np.minimum(1.0, sums.seconds / per_len), np.nan)
+    valid = np.all(np.where(np.isnan(cov_p), True, cov_p >= valid_threshold), axis=1)
+    la = exceedance_levels(sums.hist_group, sums.hist_bin, sums.hist_seconds, len(sums), PERCENTS)
+    counts = _event_counts(events, sums, event_thresholds) if events is not None else {}
+    return DailyTable(
+        scheme=scheme,
+        sensor_ids=ids,
+        sensor=sums.sensor,
+        date_ordinal=sums.date_ordinal,
+        lden=lden,
+        levels=levels,
+        laeq24=laeq24,
+        lafmax=sums.lafmax,
+        lcpeak=sums.lcpeak,
+        la=la,
+        coverage=coverage,
+        coverage_periods=cov_p,
+        valid=valid,
+        event_counts=counts,
+    )
+
+
+def daily_from_raw(
+    sensor: ArrayLike,
+    start_s: ArrayLike,
+    interval_s: ArrayLike,
+    laeq: ArrayLike,
+    lafmax: ArrayLike | None = None,
+    lcpeak: ArrayLike | None = None,
+    *,
+    sensor_ids: Sequence[str] | None = None,
+    scheme: str | PeriodScheme = "dk",
+    tz: str = "Europe/Copenhagen",
+    valid_threshold: float = 0.75,
+    event_thresholds: Sequence[float] | None = (65.0, 70.0),
+) -> DailyTable:
+    """Daily records from raw readings (``sensor`` = index into ``sensor_ids``; ``start_s`` UTC epoch s).
+
+    Event counts are included when ``event_thresholds`` is not None (events need raw readings).
+    """
+    sch = _resolve(scheme)
+    sums = day_sums_from_raw(sensor, start_s, interval_s, laeq, lafmax, lcpeak, scheme=sch, tz=tz)
+    ev = None
+    if event_thresholds is not None:
+        ev = find_events(sensor, start_s, interval_s, laeq, lafmax, thresholds_db=event_thresholds)
+    return daily_from_sums(
+        sums,
+        sensor_ids=sensor_ids,
+        valid_threshold=valid_threshold,
+        events=ev,
+        event_thresholds=event_thresholds or (),
+    )
+
+
+def daily_from_rollups(
+    rollups: Rollups,
+    *,
+    sensor_ids: Sequence[str] | None = None,
+    scheme: str | PeriodScheme = "dk",
+    tz: str = "Europe/Copenhagen",
+    valid_threshold: float = 0.75,
+    events: Events | None = None,
+    event_thresholds: Sequence[float] = (65.0, 70.0),
+) -> DailyTable:
+    """Daily records from rollups; equal to :func:`daily_from_raw` on the readings they were made from.
+
+    Rollups carry no event information: pass ``events`` (from :func:`processing.events.find_events`) to get
+    the event counts columns.
+    """
+    sums = day_sums_from_rollups(rollups, scheme=_resolve(scheme), tz=tz)
+    return daily_from_sums(
+        sums,
+        sensor_ids=sensor_ids,
+        valid_threshold=valid_threshold,
+        events=events,
+        event_thresholds=event_thresholds,
+    )
