@@ -17,13 +17,26 @@ from noiselab import __version__
 def _settings_options(fn):  # type: ignore[no-untyped-def]
     """Flags shared by the long-running commands; each one equals a NOISELAB_* variable."""
     options = [
-        click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                     help="TOML config file (NOISELAB_CONFIG). Environment variables and flags override it."),
-        click.option("--mqtt-url", default=None, help="Broker URL (NOISELAB_MQTT_URL); unset = embedded broker."),
-        click.option("--store-url", default=None, help="sqlite:///path.db or influxdb://... (NOISELAB_STORE_URL)."),
+        click.option(
+            "--config",
+            "config_file",
+            type=click.Path(dir_okay=False, path_type=Path),
+            default=None,
+            help="TOML config file (NOISELAB_CONFIG). Environment variables and flags override it.",
+        ),
+        click.option(
+            "--mqtt-url", default=None, help="Broker URL (NOISELAB_MQTT_URL); unset = embedded broker."
+        ),
+        click.option(
+            "--store-url", default=None, help="sqlite:///path.db or influxdb://... (NOISELAB_STORE_URL)."
+        ),
         click.option("--http-host", default=None, help="API bind address (NOISELAB_HTTP_HOST)."),
-        click.option("--http-port", type=int, default=None, help="API port (NOISELAB_HTTP_PORT, default 8000)."),
-        click.option("--simulate", type=int, default=None, help="Number of simulated sensors (NOISELAB_SIMULATE)."),
+        click.option(
+            "--http-port", type=int, default=None, help="API port (NOISELAB_HTTP_PORT, default 8000)."
+        ),
+        click.option(
+            "--simulate", type=int, default=None, help="Number of simulated sensors (NOISELAB_SIMULATE)."
+        ),
         click.option("--data-dir", default=None, help="Where the embedded store, spool and registry live."),
     ]
     for option in reversed(options):
@@ -76,20 +89,50 @@ def serve(**flags: object) -> None:
 @_settings_options
 @click.option("--sensors", "count", type=int, default=3, show_default=True, help="How many sensors.")
 @click.option("--vendor", default="simlab", show_default=True, help="Vendor name in the topic.")
-@click.option("--speed", type=float, default=1.0, show_default=True,
-              help="Time acceleration: 60 = one simulated minute per real second (backfill).")
-@click.option("--start", "start_iso", default=None, help="Simulated start time (ISO 8601 with zone); default now.")
-@click.option("--duration", "duration_s", type=float, default=None,
-              help="Stop after this many simulated seconds; default runs until interrupted.")
-@click.option("--formats", default="native", show_default=True,
-              help="Comma-separated formats to publish: native, chirpstack, tts, sensorthings.")
-def simulate(count: int, vendor: str, speed: float, start_iso: str | None, duration_s: float | None,
-             formats: str, **flags: object) -> None:
+@click.option(
+    "--speed",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Time acceleration: 60 = one simulated minute per real second (backfill).",
+)
+@click.option(
+    "--start", "start_iso", default=None, help="Simulated start time (ISO 8601 with zone); default now."
+)
+@click.option(
+    "--duration",
+    "duration_s",
+    type=float,
+    default=None,
+    help="Stop after this many simulated seconds; default runs until interrupted.",
+)
+@click.option(
+    "--formats",
+    default="native",
+    show_default=True,
+    help="Comma-separated formats to publish: native, chirpstack, tts, sensorthings.",
+)
+def simulate(
+    count: int,
+    vendor: str,
+    speed: float,
+    start_iso: str | None,
+    duration_s: float | None,
+    formats: str,
+    **flags: object,
+) -> None:
     """Simulated sensors publishing realistic 1-s levels over MQTT to any broker."""
     from noiselab.commands import simulate as cmd
 
-    cmd.run(_load(**flags), count=count, vendor=vendor, speed=speed, start_iso=start_iso,
-            duration_s=duration_s, formats=[f.strip() for f in formats.split(",") if f.strip()])
+    cmd.run(
+        _load(**flags),
+        count=count,
+        vendor=vendor,
+        speed=speed,
+        start_iso=start_iso,
+        duration_s=duration_s,
+        formats=[f.strip() for f in formats.split(",") if f.strip()],
+    )
 
 
 def _not_yet(name: str) -> None:
@@ -99,7 +142,9 @@ def _not_yet(name: str) -> None:
 @main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--scheme", default="dk", show_default=True, help="Period scheme: dk, eu, ldn.")
-@click.option("--tz", default="Europe/Copenhagen", show_default=True, help="IANA time zone of the local days.")
+@click.option(
+    "--tz", default="Europe/Copenhagen", show_default=True, help="IANA time zone of the local days."
+)
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
 def compute(file: Path, scheme: str, tz: str, fmt: str) -> None:
     """Daily metrics (Lden, Lnight, LA90, ...) from a CSV of readings."""

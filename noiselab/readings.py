@@ -42,7 +42,9 @@ def parse_time_s(value: object, *, what: str = "ts") -> float:
     A time without a zone is refused: it could be local or UTC and we would guess wrong half the year.
     """
     if isinstance(value, bool):
-        raise InvalidReading("bad_time", f"{what} must be an ISO 8601 time with a zone or epoch seconds, got a boolean")
+        raise InvalidReading(
+            "bad_time", f"{what} must be an ISO 8601 time with a zone or epoch seconds, got a boolean"
+        )
     if isinstance(value, (int, float)):
         t = float(value)
         if not math.isfinite(t) or t < 0 or t > 4102444800:  # 2100-01-01
@@ -80,14 +82,17 @@ def check_level(name: str, value: object, *, required: bool) -> float | None:
     if not math.isfinite(v):
         raise InvalidReading("not_finite", f"{name} must be a finite number, got {value!r}")
     if not (MIN_DB <= v <= MAX_DB):
-        raise InvalidReading("out_of_range", f"{name} = {v} dB is outside the plausible range {MIN_DB:g}–{MAX_DB:g} dB")
+        raise InvalidReading(
+            "out_of_range", f"{name} = {v} dB is outside the plausible range {MIN_DB:g}–{MAX_DB:g} dB"
+        )
     return v
 
 
 def check_sensor_id(sensor_id: object) -> str:
     if not isinstance(sensor_id, str) or not SENSOR_ID_RE.match(sensor_id):
         raise InvalidReading(
-            "bad_sensor_id", f"sensor id must be 1–64 letters, digits, '.', '_' or '-', got {str(sensor_id)[:80]!r}"
+            "bad_sensor_id",
+            f"sensor id must be 1–64 letters, digits, '.', '_' or '-', got {str(sensor_id)[:80]!r}",
         )
     return sensor_id
 
@@ -108,13 +113,16 @@ def make_reading(
     """Validate one reading and build it. ``now_s`` is a parameter so tests control the clock."""
     sid = check_sensor_id(sensor_id)
     if isinstance(interval_s, bool) or not isinstance(interval_s, (int, float)):
-        raise InvalidReading("bad_type", f"interval_s must be a number of seconds, got {type(interval_s).__name__}")
+        raise InvalidReading(
+            "bad_type", f"interval_s must be a number of seconds, got {type(interval_s).__name__}"
+        )
     iv = float(interval_s)
     if not math.isfinite(iv) or iv <= 0 or iv > 86400:
         raise InvalidReading("bad_interval", f"interval_s must be > 0 and ≤ 86400 s, got {interval_s!r}")
     if start_s > now_s + MAX_FUTURE_S:
         raise InvalidReading(
-            "in_future", f"reading starts {start_s - now_s:.0f} s in the future (more than {MAX_FUTURE_S:.0f} s allowed)"
+            "in_future",
+            f"reading starts {start_s - now_s:.0f} s in the future (more than {MAX_FUTURE_S:.0f} s allowed)",
         )
     la = check_level("laeq", laeq, required=True)
     assert la is not None

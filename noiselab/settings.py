@@ -25,7 +25,9 @@ class Settings(BaseSettings):
 
     # --- where things live
     data_dir: Path = Field(Path("noiselab-data"), description="Embedded store, registry, spool.")
-    store_url: str | None = Field(None, description="sqlite:///path.db (default: <data_dir>/noise.db) or influxdb://host:port")
+    store_url: str | None = Field(
+        None, description="sqlite:///path.db (default: <data_dir>/noise.db) or influxdb://host:port"
+    )
     influx_org: str = "noiselab"
     influx_bucket: str = "noise"
     influx_token: SecretStr = SecretStr("")

@@ -105,7 +105,8 @@ class Registry(SqliteDatabase):
         updates = ",".join(f"{f}=excluded.{f}" for f in SENSOR_FIELDS if f not in ("sensor_id", "created_ms"))
         with self._tx() as conn:
             conn.execute(
-                f"INSERT INTO sensors ({','.join(SENSOR_FIELDS)}) VALUES ({','.join('?' * len(SENSOR_FIELDS))})"
+                f"INSERT INTO sensors ({','.join(SENSOR_FIELDS)})"
+                f" VALUES ({','.join('?' * len(SENSOR_FIELDS))})"
                 f" ON CONFLICT(sensor_id) DO UPDATE SET {updates}",
                 values,
             )

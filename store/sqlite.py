@@ -42,7 +42,17 @@ CREATE TABLE IF NOT EXISTS seen_dedupe_ids (
 ) WITHOUT ROWID;
 """
 
-COLUMNS = ("sensor_id", "start_ms", "interval_s", "laeq", "lafmax", "lafmin", "lcpeak", "source", "received_ms")
+COLUMNS = (
+    "sensor_id",
+    "start_ms",
+    "interval_s",
+    "laeq",
+    "lafmax",
+    "lafmin",
+    "lcpeak",
+    "source",
+    "received_ms",
+)
 
 
 def sqlite_path(url: str) -> Path:
@@ -130,8 +140,18 @@ class SqliteStore(SqliteDatabase):
             return WriteResult(0, 0)
         now_ms = int(time.time() * 1000)
         rows = [
-            (r.sensor_id, r.start_ms, r.interval_s, r.laeq, r.lafmax, r.lafmin, r.lcpeak, r.source, now_ms,
-             r.dedupe_id)
+            (
+                r.sensor_id,
+                r.start_ms,
+                r.interval_s,
+                r.laeq,
+                r.lafmax,
+                r.lafmin,
+                r.lcpeak,
+                r.source,
+                now_ms,
+                r.dedupe_id,
+            )
             for r in readings
         ]
         with self._tx() as conn:
@@ -148,7 +168,8 @@ class SqliteStore(SqliteDatabase):
                     "DELETE FROM incoming WHERE dedupe_id IN (SELECT dedupe_id FROM seen_dedupe_ids)"
                 )
                 conn.execute(
-                    "INSERT OR IGNORE INTO seen_dedupe_ids SELECT DISTINCT dedupe_id, received_ms FROM incoming"
+                    "INSERT OR IGNORE INTO seen_dedupe_ids"
+                    " SELECT DISTINCT dedupe_id, received_ms FROM incoming"
                     " WHERE dedupe_id IS NOT NULL"
                 )
             before = conn.total_changes

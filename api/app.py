@@ -1,0 +1,37 @@
+"""The FastAPI application factory. The composition root (noiselab.commands.up) builds the store,
+registry and settings and hands them in; nothing here reads configuration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from api import problems
+from api.routes import health, page, sensors
+from noiselab import __version__
+from noiselab.settings import Settings
+from store.base import ReadingStore
+from store.registry import Registry
+
+DESCRIPTION = """
+noiselab stores noise sensors' readings and reports acoustic metrics (LAeq, Lden, Lnight, LAFmax,
+percentiles, events) computed with energy averaging on Danish day/evening/night periods, against
+limit values. Errors are `application/problem+json` (RFC 9457). Times are ISO 8601 UTC; daily
+records are keyed by local date (Europe/Copenhagen by default).
+"""
+
+
+def create_app(
+    settings: Settings, store: ReadingStore, registry: Registry, *, collector: Any = None
+) -> FastAPI:
+    app = FastAPI(title="noiselab", version=__version__, description=DESCRIPTION)
+    app.state.settings = settings
+    app.state.store = store
+    app.state.registry = registry
+    app.state.collector = collector
+    problems.install(app)
+    app.include_router(health.router)
+    app.include_router(sensors.router)
+    app.include_router(page.router)
+    return app

@@ -1,0 +1,320 @@
+"""The MQTT collector: subscribe with QoS 1 on a persistent session, decode, batch, write, then acknowledge.
+
+Delivery (SPEC §8): paho-mqtt 2.x with ``manual_ack=True``. A message is acknowledged only after every
+reading it carried is committed to the store (or, for refused input, after it is committed to the
+dead-letter store). Until then the broker keeps it in our session: a collector killed at any instant
+loses nothing, the broker redelivers, idempotent writes absorb the duplicates.
+
+Threads: paho's network loop calls ``_on_message``, which puts the message on a bounded queue (a full
+queue blocks the loop: back-pressure, no more than ``max_unacked`` messages held). One writer thread
+drains the queue in batches (by size and time), decodes, writes, then acknowledges in arrival order.
+Store unavailable: the writer retries with capped backoff and acknowledges nothing meanwhile.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import unquote, urlparse
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from ingest import metrics
+from ingest.decoders import Decoded, Message, decode, format_for_topic
+from noiselab.errors import InvalidReading, NoiselabError, StoreUnavailable
+from noiselab.readings import Reading
+from store.base import ReadingStore
+from store.registry import DeadLetter, Registry
+
+log = logging.getLogger(__name__)
+
+TOPICS = {
+    "native": "noise/+/+/levels",
+    "chirpstack": "application/+/device/+/event/up",
+    "tts": "v3/+/devices/+/up",
+    "sensorthings": "v1.1/+/Observations",
+}
+
+
+@dataclass(frozen=True)
+class MqttTarget:
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    tls: bool
+
+    @staticmethod
+    def parse(url: str) -> MqttTarget:
+        u = urlparse(url)
+        if u.scheme not in ("mqtt", "mqtts", "tcp", "ssl"):
+            raise ValueError(f"MQTT URL must start with mqtt:// or mqtts://, got {url!r}")
+        tls = u.scheme in ("mqtts", "ssl")
+        return MqttTarget(
+            host=u.hostname or "127.0.0.1",
+            port=u.port or (8883 if tls else 1883),
+            username=unquote(u.username) if u.username else None,
+            password=unquote(u.password) if u.password else None,
+            tls=tls,
+        )
+
+
+@dataclass
+class CollectorConfig:
+    url: str
+    protocol: str = "5"  # "5" or "3.1.1"
+    client_id: str = "noiselab-collector"
+    session_expiry_s: int = 7 * 86400
+    shared_group: str | None = None
+    sources: tuple[str, ...] = tuple(TOPICS)
+    max_unacked: int = 1000
+    batch_size: int = 1000
+    batch_wait_s: float = 0.25
+    max_backoff_s: float = 30.0
+
+
+@dataclass
+class _Pending:
+    mid: int
+    qos: int
+    topic: str
+    fmt: str | None
+    decoded: Decoded | None = None
+    error: InvalidReading | None = None
+    raw: bytes = b""
+    readings: list[Reading] = field(default_factory=list)
+
+
+def make_client(
+    cfg: CollectorConfig, *, client_id: str | None = None, manual_ack: bool = True
+) -> mqtt.Client:
+    """A paho 2.x client for the configured broker and protocol (shared with the simulator and tests)."""
+    target = MqttTarget.parse(cfg.url)
+    v5 = cfg.protocol == "5"
+    client = mqtt.Client(
+        CallbackAPIVersion.VERSION2,
+        client_id=client_id or cfg.client_id,
+        protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,
+        clean_session=None if v5 else False,
+        manual_ack=manual_ack,
+    )
+    if target.username:
+        client.username_pw_set(target.username, target.password)
+    if target.tls:
+        client.tls_set()
+    client.reconnect_delay_set(min_delay=1, max_delay=int(cfg.max_backoff_s))
+    return client
+
+
+class Collector:
+    def __init__(
+        self,
+        cfg: CollectorConfig,
+        store: ReadingStore,
+        registry: Registry,
+        *,
+        clock: Callable[[], float] = time.time,
+        rules: object | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self.store = store
+        self.registry = registry
+        self.clock = clock
+        self.rules = rules
+        self._queue: queue.Queue[_Pending] = queue.Queue(maxsize=cfg.max_unacked)
+        self._stop = threading.Event()
+        self._connected = threading.Event()
+        self._writer: threading.Thread | None = None
+        self.client = make_client(cfg)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+        self.stored = 0
+        self.duplicates = 0
+        self.refused = 0
+        self.acked = 0
+
+    # --- lifecycle ----------------------------------------------------------------------------------
+    def start(self, *, wait_s: float = 15.0) -> None:
+        target = MqttTarget.parse(self.cfg.url)
+        props = None
+        if self.cfg.protocol == "5":
+            props = Properties(PacketTypes.CONNECT)
+            props.SessionExpiryInterval = self.cfg.session_expiry_s
+            props.ReceiveMaximum = min(self.cfg.max_unacked, 65535)
+            self.client.connect_async(
+                target.host, target.port, keepalive=30, clean_start=False, properties=props
+            )
+        else:
+            self.client.connect_async(target.host, target.port, keepalive=30)
+        self._writer = threading.Thread(target=self._write_loop, name="collector-writer", daemon=True)
+        self._writer.start()
+        self.client.loop_start()
+        if wait_s and not self._connected.wait(wait_s):
+            log.warning(
+                "collector not connected to %s:%d after %.0f s; still trying",
+                target.host,
+                target.port,
+                wait_s,
+            )
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        """Graceful shutdown: stop receiving, write and acknowledge what is queued, then disconnect."""
+        self.client.on_message = None
+        self._stop.set()
+        if self._writer:
+            self._writer.join(timeout_s)
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    # --- paho callbacks (network thread) ------------------------------------------------------------
+    def _subscriptions(self) -> list[tuple[str, int]]:
+        prefix = (
+            f"$share/{self.cfg.shared_group}/" if self.cfg.shared_group and self.cfg.protocol == "5" else ""
+        )
+        return [(prefix + TOPICS[s], 1) for s in self.cfg.sources if s in TOPICS]
+
+    def _on_connect(
+        self, client: mqtt.Client, userdata: object, flags: object, reason: object, props: object
+    ) -> None:
+        if getattr(reason, "is_failure", False):
+            log.error("MQTT connection refused: %s", reason)
+            return
+        metrics.RECONNECTS.inc()
+        subs = self._subscriptions()
+        client.subscribe(subs)
+        self._connected.set()
+        log.info(
+            "collector connected (session present: %s), subscribed to %s",
+            getattr(flags, "session_present", "?"),
+            [t for t, _ in subs],
+        )
+
+    def _on_disconnect(
+        self, client: mqtt.Client, userdata: object, flags: object, reason: object, props: object
+    ) -> None:
+        self._connected.clear()
+        if not self._stop.is_set():
+            log.warning("collector disconnected (%s); paho reconnects with backoff", reason)
+
+    def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
+        fmt = format_for_topic(msg.topic)
+        pending = _Pending(mid=msg.mid, qos=msg.qos, topic=msg.topic, fmt=fmt, raw=bytes(msg.payload))
+        metrics.MESSAGES.labels(fmt or "unknown").inc()
+        self._queue.put(pending)  # blocks the network loop when full: back-pressure
+        metrics.UNACKED.set(self._queue.qsize())
+
+    # --- writer thread ------------------------------------------------------------------------------
+    def _decode(self, p: _Pending) -> None:
+        if p.fmt is None:
+            p.error = InvalidReading("unknown_topic", f"no decoder for topic {p.topic!r}")
+            return
+        try:
+            p.decoded = decode(
+                p.fmt,
+                Message(topic=p.topic, headers={}, body=p.raw, received_s=self.clock()),
+                rules=self.rules,
+            )  # type: ignore[arg-type]
+            p.readings = p.decoded.readings
+        except InvalidReading as exc:
+            p.error = exc
+        except NoiselabError as exc:
+            p.error = InvalidReading("undecodable", str(exc))
+
+    def _take_batch(self) -> list[_Pending]:
+        batch: list[_Pending] = []
+        n_readings = 0
+        deadline: float | None = None
+        while n_readings < self.cfg.batch_size:
+            timeout = 0.2 if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                p = self._queue.get(timeout=timeout)
+            except queue.Empty:
+                if batch or self._stop.is_set():
+                    break
+                continue
+            if deadline is None:
+                deadline = time.monotonic() + self.cfg.batch_wait_s
+            self._decode(p)
+            batch.append(p)
+            n_readings += len(p.readings)
+        return batch
+
+    def _write_loop(self) -> None:
+        while True:
+            if self._stop.is_set() and self._queue.empty():
+                return
+            batch = self._take_batch()
+            if batch:
+                self._commit(batch)
+
+    def _commit(self, batch: list[_Pending]) -> None:
+        readings = [r for p in batch for r in p.readings]
+        letters = self._dead_letters(batch)
+        backoff = 0.5
+        while True:
+            try:
+                result = self.store.write(readings)
+                self.registry.add_dead_letters(letters)
+                if readings:
+                    self.registry.ensure_sensors({r.sensor_id for r in readings})
+                break
+            except StoreUnavailable as exc:
+                metrics.STORE_ERRORS.inc()
+                log.warning(
+                    "store unavailable (%s); holding %d messages unacknowledged, retry in %.1f s",
+                    exc,
+                    len(batch),
+                    backoff,
+                )
+                # back-pressure: nothing is acknowledged; a SIGTERM meanwhile leaves them to the broker
+                if self._stop.wait(backoff):
+                    return
+                backoff = min(backoff * 2, self.cfg.max_backoff_s)
+        self._count(batch, result.stored, result.duplicates)
+        for p in batch:
+            self.client.ack(p.mid, p.qos)
+        self.acked += len(batch)
+        metrics.BATCHES.inc()
+        metrics.UNACKED.set(self._queue.qsize())
+        log.info(
+            "batch written: %d messages, %d readings stored, %d duplicates, %d refused",
+            len(batch),
+            result.stored,
+            result.duplicates,
+            len(letters),
+        )
+
+    def _dead_letters(self, batch: list[_Pending]) -> list[DeadLetter]:
+        letters = []
+        for p in batch:
+            source = p.fmt or "unknown"
+            errors = [p.error] if p.error else (p.decoded.refused if p.decoded else [])
+            for err in errors:
+                metrics.REFUSED.labels(source, err.reason).inc()
+                letters.append(
+                    DeadLetter(source=source, reason=err.reason, detail=err.detail, raw=p.raw, topic=p.topic)
+                )
+        return letters
+
+    def _count(self, batch: list[_Pending], stored: int, duplicates: int) -> None:
+        self.stored += stored
+        self.duplicates += duplicates
+        self.refused += sum(1 for p in batch if p.error) + sum(
+            len(p.decoded.refused) for p in batch if p.decoded
+        )
+        sources = {p.fmt or "unknown" for p in batch if p.readings}
+        label = sources.pop() if len(sources) == 1 else "mixed"
+        metrics.READINGS_STORED.labels(label).inc(stored)
+        metrics.READINGS_DUPLICATE.labels(label).inc(duplicates)

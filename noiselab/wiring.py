@@ -1,0 +1,57 @@
+"""Composition root helpers: build the store, registry, collector and app from Settings."""
+
+from __future__ import annotations
+
+import logging
+
+from ingest.collector import Collector, CollectorConfig
+from noiselab.errors import ConfigError
+from noiselab.settings import Settings
+from store.base import ReadingStore
+from store.registry import Registry
+
+
+def configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    for noisy in ("amqtt", "transitions"):  # the embedded broker logs every state change at INFO
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def open_store(settings: Settings) -> ReadingStore:
+    url = settings.effective_store_url
+    if url.startswith("sqlite:///"):
+        from store.sqlite import SqliteStore
+
+        return SqliteStore.from_url(url)
+    if url.startswith(("influxdb://", "influxdbs://")):
+        try:
+            from store.influx import InfluxStore
+        except ImportError as exc:  # pragma: no cover - depends on the optional adapter being present
+            raise ConfigError(f"InfluxDB store is not available: {exc}") from exc
+        return InfluxStore.from_settings(settings)  # type: ignore[no-any-return]
+    raise ConfigError(f"NOISELAB_STORE_URL must start with sqlite:/// or influxdb://, got {url!r}")
+
+
+def open_registry(settings: Settings) -> Registry:
+    return Registry(settings.registry_path)
+
+
+def collector_config(settings: Settings) -> CollectorConfig:
+    return CollectorConfig(
+        url=settings.effective_mqtt_url,
+        protocol=settings.effective_mqtt_protocol,
+        client_id=settings.mqtt_client_id,
+        session_expiry_s=settings.mqtt_session_expiry_s,
+        shared_group=settings.mqtt_shared_group,
+        sources=tuple(settings.mqtt_sources),
+        max_unacked=settings.max_unacked,
+        batch_size=settings.batch_size,
+        batch_wait_s=settings.batch_wait_s,
+    )
+
+
+def build_collector(settings: Settings, store: ReadingStore, registry: Registry) -> Collector:
+    return Collector(collector_config(settings), store, registry)
