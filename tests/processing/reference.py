@@ -1,0 +1,59 @@
+"""A deliberately plain per-reading Python implementation of the daily metrics, for cross-checks.
+
+No numpy, no vectorisation: datetime + zoneinfo for each reading, dicts of sums, math.log10.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+PERIODS = {
+    "dk": {"day": (7, 19, 12, 0), "evening": (19, 22, 3, 5), "night": (22, 7, 9, 10)},
+    "eu": {"day": (7, 19, 12, 0), "evening": (19, 23, 4, 5), "night": (23, 7, 8, 10)},
+}
+
+
+def period_of(hour: int, scheme: str) -> str:
+    for name, (start, end, _, _) in PERIODS[scheme].items():
+        if (start <= hour < end) if start < end else (hour >= start or hour < end):
+            return name
+    raise AssertionError(hour)
+
+
+def daily(readings: list[tuple[str, float, float, float]], scheme: str, tz: str) -> dict[tuple[str, str], dict[str, float | None]]:
+    """readings: (sensor_id, start_s, interval_s, laeq) -> {(sensor, date): {lday, levening, lnight, lden, laeq24}}."""
+    zone = ZoneInfo(tz)
+    energy: dict[tuple[str, str, str], float] = defaultdict(float)
+    seconds: dict[tuple[str, str, str], float] = defaultdict(float)
+    keys = set()
+    for sensor, start, interval, laeq in readings:
+        local = datetime.fromtimestamp(start, tz=UTC).astimezone(zone)
+        day = local.date().isoformat()
+        p = period_of(local.hour, scheme)
+        energy[sensor, day, p] += interval * 10 ** (laeq / 10)
+        seconds[sensor, day, p] += interval
+        keys.add((sensor, day))
+    out: dict[tuple[str, str], dict[str, float | None]] = {}
+    for sensor, day in keys:
+        rec: dict[str, float | None] = {}
+        total_e = total_s = 0.0
+        lden_sum = 0.0
+        complete = True
+        for name, (_, _, hours, penalty) in PERIODS[scheme].items():
+            s = seconds.get((sensor, day, name), 0.0)
+            e = energy.get((sensor, day, name), 0.0)
+            total_e += e
+            total_s += s
+            if s > 0:
+                rec["l" + name] = 10 * math.log10(e / s)
+                lden_sum += hours * 10 ** ((rec["l" + name] + penalty) / 10)  # type: ignore[operator]
+            else:
+                rec["l" + name] = None
+                complete = False
+        rec["lden"] = 10 * math.log10(lden_sum / 24) if complete else None
+        rec["laeq24"] = 10 * math.log10(total_e / total_s)
+        out[sensor, day] = rec
+    return out

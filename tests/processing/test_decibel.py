@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from processing.decibel import energy_mean, energy_sum, level
+
+
+def test_two_equal_levels_sum_to_plus_3_01_db() -> None:
+    assert abs(float(energy_sum([70.0, 70.0])) - 73.0103) < 1e-4
+
+
+def test_energy_mean_of_60_and_80_is_77_0() -> None:
+    assert round(float(energy_mean([60.0, 80.0])), 1) == 77.0
+
+
+def test_time_weights_are_durations() -> None:
+    # 59 s at 50 dB and 1 s at 90 dB == sixty 1-s readings
+    weighted = energy_mean([50.0, 90.0], weights=[59.0, 1.0])
+    flat = energy_mean([50.0] * 59 + [90.0])
+    assert abs(float(weighted) - float(flat)) < 1e-12
+
+
+def test_nan_is_a_gap_not_silence() -> None:
+    assert float(energy_mean([60.0, np.nan, 60.0])) == 60.0
+    assert np.isnan(energy_mean([np.nan, np.nan]))
+    assert np.isnan(energy_mean([]))
+
+
+def test_axis() -> None:
+    x = np.array([[60.0, 60.0], [70.0, np.nan]])
+    np.testing.assert_allclose(energy_mean(x, axis=1), [60.0, 70.0])
+    np.testing.assert_allclose(energy_sum(x, axis=0), [70.4139, 60.0], atol=1e-4)
+
+
+def test_stable_for_very_high_levels_and_long_series() -> None:
+    lv = np.full(10_000_000 // 100, 1000.0)  # 10^100 energy ratios would overflow without the shift
+    assert abs(float(energy_mean(lv)) - 1000.0) < 1e-9
+    assert np.isfinite(energy_sum([3000.0, 3000.0]))
+
+
+def test_level_of_zero_energy_is_nan_without_warning() -> None:
+    assert np.isnan(level(0.0))
+
+
+@given(st.lists(st.floats(15, 145), min_size=1, max_size=50), st.floats(15, 145))
+def test_adding_energy_never_lowers_the_sum(levels: list[float], extra: float) -> None:
+    assert float(energy_sum([*levels, extra])) >= float(energy_sum(levels)) - 1e-9
+
+
+@given(st.lists(st.floats(15, 145), min_size=1, max_size=50))
+def test_mean_between_min_and_max(levels: list[float]) -> None:
+    m = float(energy_mean(levels))
+    assert min(levels) - 1e-9 <= m <= max(levels) + 1e-9
