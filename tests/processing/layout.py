@@ -20,9 +20,9 @@ def day_span_s(day: date, tz: str = CPH) -> tuple[int, int]:
     return local_midnight_utc(day, tz), local_midnight_utc(day + timedelta(days=1), tz)
 
 
-def hourly_profile_readings(day: date, levels_by_hour: list[float], tz: str = CPH) -> tuple[np.ndarray, np.ndarray]:
+def hourly_profile_readings(
+    day: date, levels_by_hour: list[float], tz: str = CPH
+) -> tuple[np.ndarray, np.ndarray]:
     """One 3600-s reading per local hour 00..23 of a normal (24 h) day: (start_s, laeq)."""
     t0 = local_midnight_utc(day, tz)
     return t0 + 3600 * np.arange(24, dtype=np.int64), np.asarray(levels_by_hour, dtype=np.float64)
-
-

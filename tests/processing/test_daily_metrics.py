@@ -91,12 +91,20 @@ def test_mixed_intervals_and_several_sensors() -> None:
     parts = []
     for sensor, interval, level_db in [(0, 1, 50.0), (1, 10, 60.0), (2, 60, 70.0)]:
         t = np.arange(t0, t1, interval)
-        parts.append((np.full(t.size, sensor), t, np.full(t.size, float(interval)), np.full(t.size, level_db)))
+        parts.append(
+            (np.full(t.size, sensor), t, np.full(t.size, float(interval)), np.full(t.size, level_db))
+        )
     # sensor 3 switches interval mid-day: 1-s readings at 40 dB for the first 12 h, then 60-s readings at 70 dB
     ta = np.arange(t0, t0 + 43200, 1)
     tb = np.arange(t0 + 43200, t1, 60)
-    parts.append((np.full(ta.size + tb.size, 3), np.r_[ta, tb], np.r_[np.ones(ta.size), np.full(tb.size, 60.0)],
-                  np.r_[np.full(ta.size, 40.0), np.full(tb.size, 70.0)]))
+    parts.append(
+        (
+            np.full(ta.size + tb.size, 3),
+            np.r_[ta, tb],
+            np.r_[np.ones(ta.size), np.full(tb.size, 60.0)],
+            np.r_[np.full(ta.size, 40.0), np.full(tb.size, 70.0)],
+        )
+    )
     s, t, dur, lv = (np.concatenate(c) for c in zip(*parts, strict=True))
     recs = daily_from_raw(s, t, dur, lv, sensor_ids=["a", "b", "c", "d"]).to_records()
     by = {r["sensor_id"]: r for r in recs}
@@ -208,11 +216,15 @@ def test_order_does_not_matter(rows: list[tuple[int, int, int, int, int | None]]
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(readings, st.integers(0, 200), st.sampled_from([900, 3600]))
-def test_raw_and_merged_rollups_agree(rows: list[tuple[int, int, int, int, int | None]], cut: int, bucket: int) -> None:
+def test_raw_and_merged_rollups_agree(
+    rows: list[tuple[int, int, int, int, int | None]], cut: int, bucket: int
+) -> None:
     s, t, d, lv, fm = _arrays(rows)
     cut = min(cut, len(rows))
-    r = merge(rollup(s[:cut], t[:cut], d[:cut], lv[:cut], fm[:cut], bucket_s=bucket),
-              rollup(s[cut:], t[cut:], d[cut:], lv[cut:], fm[cut:], bucket_s=bucket))
+    r = merge(
+        rollup(s[:cut], t[:cut], d[:cut], lv[:cut], fm[:cut], bucket_s=bucket),
+        rollup(s[cut:], t[cut:], d[cut:], lv[cut:], fm[cut:], bucket_s=bucket),
+    )
     raw = daily_from_raw(s, t, d, lv, fm)
     ev = find_events(s, t, d, lv, fm)
     from_rollups = daily_from_rollups(r, events=ev)

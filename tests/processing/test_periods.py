@@ -57,7 +57,11 @@ def test_assign_boundaries_are_half_open_and_by_start() -> None:
 
 
 def test_fall_back_hour_counts_twice_as_02() -> None:
-    t = np.arange(datetime(2026, 10, 25, 0, tzinfo=UTC).timestamp(), datetime(2026, 10, 25, 2, tzinfo=UTC).timestamp(), 600)
+    t = np.arange(
+        datetime(2026, 10, 25, 0, tzinfo=UTC).timestamp(),
+        datetime(2026, 10, 25, 2, tzinfo=UTC).timestamp(),
+        600,
+    )
     a = assign(t, SCHEMES["dk"], CPH)
     assert set(a.hour.tolist()) == {2}
     assert set(a.date_ordinal.tolist()) == {date(2026, 10, 25).toordinal()}

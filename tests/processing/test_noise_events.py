@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from processing.daily import daily_from_raw
+from processing.events import emergence, facade_correction, find_events, intermittency_ratio
+from tests.processing.layout import day_span_s, local_midnight_utc
+
+
+def im_ratio_db_port(levels: list[float], c: float = 3.0) -> float:
+    """Straight port of NOISEtools im_ratio_dB: event energy over the FULL N, relative to the total."""
+    n = len(levels)
+    leq_tot = 10 * math.log10(sum(10 ** (x / 10) for x in levels) / n)
+    k = leq_tot + c
+    ev = sum(10 ** (x / 10) for x in levels if x > k)
+    if ev == 0:
+        return 0.0
+    leq_ev = 10 * math.log10(ev / n)
+    return 10 ** ((leq_ev - leq_tot) / 10) * 100
+
+
+@given(st.lists(st.floats(30, 100), min_size=1, max_size=300))
+def test_intermittency_ratio_matches_noisetools_port(levels: list[float]) -> None:
+    assert abs(float(intermittency_ratio(levels)) - im_ratio_db_port(levels)) < 1e-7
+
+
+def test_intermittency_ratio_axis_and_weights() -> None:
+    x = np.array([[50.0] * 9 + [80.0], [60.0] * 10])
+    ir = intermittency_ratio(x, axis=1)
+    assert abs(ir[0] - im_ratio_db_port(x[0].tolist())) < 1e-9 and ir[1] == 0.0
+    weighted = intermittency_ratio([50.0, 80.0], weights=[9, 1])
+    assert abs(float(weighted) - float(ir[0])) < 1e-9
+
+
+def test_events_runs_gaps_and_thresholds() -> None:
+    t0 = 1_780_000_000
+    t = t0 + np.arange(20)
+    lv = np.array([60, 66, 67, 71, 66, 60, 72, 72, 60, 60, 66, 66, 66, 60, 60, 60, 60, 60, 60, 60], float)
+    keep = np.ones(20, bool)
+    keep[11] = False  # a gap splits the run 10..12 into two events
+    ev = find_events(np.zeros(keep.sum(), int), t[keep], 1, lv[keep])
+    at65 = ev.threshold_db == 65
+    assert ev.start_s[at65].tolist() == [t0 + 1, t0 + 6, t0 + 10, t0 + 12]
+    assert ev.duration_s[at65].tolist() == [4, 2, 1, 1]
+    assert ev.max_db[at65].tolist() == [71, 72, 66, 66]
+    sel = 10 * np.log10(sum(10 ** (x / 10) for x in [66, 67, 71, 66]))
+    assert abs(ev.sel_db[at65][0] - sel) < 1e-9
+    at70 = ev.threshold_db == 70
+    assert ev.start_s[at70].tolist() == [t0 + 3, t0 + 6] and ev.duration_s[at70].tolist() == [1, 2]
+
+
+def test_event_max_uses_lafmax_when_reported_and_order_does_not_matter() -> None:
+    t = 1_780_000_000 + 10 * np.arange(4)
+    lv = np.array([70.0, 71.0, 72.0, 60.0])
+    fmax = np.array([np.nan, 84.0, np.nan, 90.0])
+    perm = [2, 0, 3, 1]
+    ev = find_events(np.zeros(4, int)[perm], t[perm], 10, lv[perm], fmax[perm], thresholds_db=[65])
+    assert len(ev) == 1 and ev.max_db[0] == 84.0 and ev.duration_s[0] == 30 and ev.n_readings[0] == 3
+
+
+def test_daily_event_counts_per_day_and_night() -> None:
+    day = __import__("datetime").date(2026, 6, 10)
+    t0, t1 = day_span_s(day)
+    t = np.arange(t0, t1, 1)
+    lv = np.full(t.size, 55.0)
+    for hour, level_db in [(2, 68.0), (3, 75.0), (12, 75.0), (23, 66.0)]:
+        lv[hour * 3600 + 100 : hour * 3600 + 110] = level_db
+    (rec,) = daily_from_raw(np.zeros(t.size, int), t, 1, lv).to_records()
+    assert rec["n_events_65"] == 4 and rec["n_events_65_night"] == 3
+    assert rec["n_events_70"] == 2 and rec["n_events_70_night"] == 1
+    assert local_midnight_utc(day) == t0
+
+
+def test_emergence_and_facade() -> None:
+    assert float(emergence(62.0, 48.5)) == 13.5
+    np.testing.assert_allclose(facade_correction([60.0, 60.0], facade=[True, False]), [57.0, 60.0])
+    assert float(facade_correction(60.0, correction_db=-2.5)) == 57.5
