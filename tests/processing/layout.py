@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-
 CPH = "Europe/Copenhagen"
 
 

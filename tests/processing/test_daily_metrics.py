@@ -94,7 +94,7 @@ def test_mixed_intervals_and_several_sensors() -> None:
         parts.append(
             (np.full(t.size, sensor), t, np.full(t.size, float(interval)), np.full(t.size, level_db))
         )
-    # sensor 3 switches interval mid-day: 1-s readings at 40 dB for the first 12 h, then 60-s readings at 70 dB
+    # sensor 3 switches interval mid-day: 1-s readings at 40 dB for 12 h, then 60-s readings at 70 dB
     ta = np.arange(t0, t0 + 43200, 1)
     tb = np.arange(t0 + 43200, t1, 60)
     parts.append(
