@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from ingest.collector import Collector, CollectorConfig
 from noiselab.errors import ConfigError
 from noiselab.settings import Settings
@@ -12,12 +10,10 @@ from store.registry import Registry
 
 
 def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
-    for noisy in ("amqtt", "transitions"):  # the embedded broker logs every state change at INFO
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    """JSON lines on stderr, with every secret of the settings scrubbed (see ``noiselab.logs``)."""
+    from noiselab import logs
+
+    logs.setup(settings.log_level, secrets=logs.settings_secrets(settings))
 
 
 def open_store(settings: Settings) -> ReadingStore:
