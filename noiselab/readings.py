@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -97,6 +98,18 @@ def check_sensor_id(sensor_id: object) -> str:
     return sensor_id
 
 
+def check_interval(interval_s: object) -> float:
+    """An averaging interval in seconds: a number, > 0 and ≤ one day."""
+    if isinstance(interval_s, bool) or not isinstance(interval_s, (int, float)):
+        raise InvalidReading(
+            "bad_type", f"interval_s must be a number of seconds, got {type(interval_s).__name__}"
+        )
+    iv = float(interval_s)
+    if not math.isfinite(iv) or iv <= 0 or iv > 86400:
+        raise InvalidReading("bad_interval", f"interval_s must be > 0 and ≤ 86400 s, got {interval_s!r}")
+    return iv
+
+
 def make_reading(
     *,
     sensor_id: object,
@@ -112,13 +125,7 @@ def make_reading(
 ) -> Reading:
     """Validate one reading and build it. ``now_s`` is a parameter so tests control the clock."""
     sid = check_sensor_id(sensor_id)
-    if isinstance(interval_s, bool) or not isinstance(interval_s, (int, float)):
-        raise InvalidReading(
-            "bad_type", f"interval_s must be a number of seconds, got {type(interval_s).__name__}"
-        )
-    iv = float(interval_s)
-    if not math.isfinite(iv) or iv <= 0 or iv > 86400:
-        raise InvalidReading("bad_interval", f"interval_s must be > 0 and ≤ 86400 s, got {interval_s!r}")
+    iv = check_interval(interval_s)
     if start_s > now_s + MAX_FUTURE_S:
         raise InvalidReading(
             "in_future",
@@ -137,3 +144,62 @@ def make_reading(
         source=source,
         dedupe_id=dedupe_id,
     )
+
+
+def _level(name: str, value: object, *, required: bool) -> float | None:
+    """check_level with a fast path for the common case (a plain float in range; NaN fails the test)."""
+    if type(value) is float and MIN_DB <= value <= MAX_DB:
+        return value
+    return check_level(name, value, required=required)
+
+
+def make_readings(
+    *,
+    sensor_id: object,
+    start_s: float,
+    interval_s: object,
+    laeq: Sequence[object],
+    lafmax: Sequence[object] | None = None,
+    lafmin: Sequence[object] | None = None,
+    lcpeak: Sequence[object] | None = None,
+    now_s: float,
+    source: str = "native",
+) -> tuple[list[Reading], list[InvalidReading]]:
+    """A batch: reading ``i`` of one sensor starts at ``start_s + i * interval_s``.
+
+    The same checks as :func:`make_reading` (the sensor id and interval once for the batch, raising;
+    levels and the future limit per item), about twice as fast for long batches. A refused item gives
+    an ``InvalidReading`` with ``index=i``; the optional columns must be as long as ``laeq``.
+    """
+    sid = check_sensor_id(sensor_id)
+    iv = check_interval(interval_s)
+    latest_s = now_s + MAX_FUTURE_S
+    readings: list[Reading] = []
+    refused: list[InvalidReading] = []
+    for i, level in enumerate(laeq):
+        item_start_s = start_s + i * iv
+        try:
+            if item_start_s > latest_s:
+                raise InvalidReading(
+                    "in_future",
+                    f"reading starts {item_start_s - now_s:.0f} s in the future "
+                    f"(more than {MAX_FUTURE_S:.0f} s allowed)",
+                )
+            la = _level("laeq", level, required=True)
+            assert la is not None
+            readings.append(
+                Reading(
+                    sid,
+                    round(item_start_s * 1000),
+                    iv,
+                    la,
+                    None if lafmax is None else _level("lafmax", lafmax[i], required=False),
+                    None if lafmin is None else _level("lafmin", lafmin[i], required=False),
+                    None if lcpeak is None else _level("lcpeak", lcpeak[i], required=False),
+                    source,
+                )
+            )
+        except InvalidReading as err:
+            err.index = i
+            refused.append(err)
+    return readings, refused

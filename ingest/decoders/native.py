@@ -14,13 +14,19 @@ its position) and keeps the rest, unless the batch's own fields (``start``, ``in
 
 from __future__ import annotations
 
-import math
 import re
 
 from ingest.decoders.body import check_items, json_type, load_json, require
 from ingest.decoders.message import Decoded, Message, SensorRules
 from noiselab.errors import InvalidReading
-from noiselab.readings import Reading, check_sensor_id, make_reading, parse_time_s
+from noiselab.readings import (
+    Reading,
+    check_interval,
+    check_sensor_id,
+    make_reading,
+    make_readings,
+    parse_time_s,
+)
 
 TOPIC_RE = re.compile(r"^noise/[^/]+/[^/]+/levels$")
 _TOPIC_SENSOR = re.compile(r"(?:^|/)noise/[^/]+/(?P<sensor>[^/]+)/levels$")
@@ -123,13 +129,7 @@ def _batch(
 ) -> Decoded:
     sensor_id = _sensor_id(fields, topic_sensor, rules)
     start_s = _start_s(fields)
-    interval_s = _interval(fields, sensor_id, rules)
-    if isinstance(interval_s, bool) or not isinstance(interval_s, (int, float)):
-        raise InvalidReading(
-            "bad_type", f"interval_s must be a number of seconds, got {json_type(interval_s)}"
-        )
-    if not math.isfinite(interval_s) or not 0 < interval_s <= 86400:
-        raise InvalidReading("bad_interval", f"interval_s must be > 0 and ≤ 86400 s, got {interval_s!r}")
+    interval_s = check_interval(_interval(fields, sensor_id, rules))
     laeq = fields["laeq"]
     assert isinstance(laeq, list)
     check_items(len(laeq))
@@ -146,21 +146,15 @@ def _batch(
                 f"{name} has {len(column)} values but laeq has {len(laeq)}; they must be equal",
             )
         columns[name] = column
-    out = Decoded([], [])
-    for i, level in enumerate(laeq):
-        try:
-            out.readings.append(
-                make_reading(
-                    sensor_id=sensor_id,
-                    start_s=start_s + i * interval_s,
-                    interval_s=interval_s,
-                    laeq=level,
-                    now_s=message.received_s,
-                    source="native",
-                    **{name: (col[i] if col is not None else None) for name, col in columns.items()},
-                )
-            )
-        except InvalidReading as err:
-            err.index = i
-            out.refused.append(err)
-    return out
+    readings, refused = make_readings(
+        sensor_id=sensor_id,
+        start_s=start_s,
+        interval_s=interval_s,
+        laeq=laeq,
+        lafmax=columns["lafmax"],
+        lafmin=columns["lafmin"],
+        lcpeak=columns["lcpeak"],
+        now_s=message.received_s,
+        source="native",
+    )
+    return Decoded(readings, refused)
