@@ -26,7 +26,7 @@ def period_of(hour: int, scheme: str) -> str:
 def daily(
     readings: list[tuple[str, float, float, float]], scheme: str, tz: str
 ) -> dict[tuple[str, str], dict[str, float | None]]:
-    """(sensor_id, start_s, interval_s, laeq) rows -> {(sensor, date): {lday, levening, lnight, lden, laeq24}}."""
+    """(sensor_id, start_s, interval_s, laeq) rows -> {(sensor, date): {lday, ..., lden, laeq24}}."""
     zone = ZoneInfo(tz)
     energy: dict[tuple[str, str, str], float] = defaultdict(float)
     seconds: dict[tuple[str, str, str], float] = defaultdict(float)
