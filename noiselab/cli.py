@@ -141,14 +141,19 @@ def _not_yet(name: str) -> None:
 
 @main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--scheme", default="dk", show_default=True, help="Period scheme: dk, eu, ldn.")
+@click.option("--scheme", type=click.Choice(["dk", "eu", "ldn"]), default="dk", show_default=True,
+              help="Period scheme: dk (07-19/19-22/22-07), eu (07-19/19-23/23-07), ldn.")
 @click.option(
     "--tz", default="Europe/Copenhagen", show_default=True, help="IANA time zone of the local days."
 )
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
 def compute(file: Path, scheme: str, tz: str, fmt: str) -> None:
     """Daily metrics (Lden, Lnight, LA90, ...) from a CSV of readings."""
-    _not_yet("compute")
+    from noiselab.commands import compute as cmd
+
+    code = cmd.run(file, scheme=scheme, tz=tz, fmt=fmt)
+    if code:
+        raise SystemExit(code)
 
 
 @main.command(name="import")
