@@ -150,7 +150,7 @@ def day_sums_from_raw(
     *,
     scheme: PeriodScheme,
     tz: str,
-    chunk_rows: int = 1 << 21,
+    chunk_rows: int = 1 << 18,
 ) -> DaySums:
     """Sums per (sensor index, local date, period) from raw readings, in chunks of ``chunk_rows``.
 
