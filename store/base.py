@@ -3,6 +3,14 @@
 Readings are written idempotently: the same (sensor_id, start_ms) is stored once, whatever the source;
 the first version wins. ``write`` returns only once the readings are durable (committed), which is what
 lets the collector acknowledge MQTT messages after it.
+
+Every store also keeps energetic rollups per sensor and UTC hour (:class:`processing.rollups.Rollups`),
+maintained from the readings that were actually new, so re-sends never count twice. Daily and annual
+metrics are computed from them by ``processing`` (see docs/storage.md for how the API calls them).
+
+Retention: ``apply_retention(now_s)`` deletes raw readings older than the store's ``raw_retention_days``
+(rollups are kept) and remembers the cut-off; readings that start before the last cut-off are refused
+afterwards (counted as ``expired``), because the store can no longer tell whether they are new.
 """
 
 from __future__ import annotations
@@ -14,12 +22,16 @@ from typing import Protocol
 import numpy as np
 
 from noiselab.readings import Reading
+from processing.rollups import Rollups
+
+HOUR_S = 3600  # rollup bucket: UTC hours (exact for whole-hour UTC offsets such as Europe/Copenhagen)
 
 
 @dataclass(frozen=True, slots=True)
 class WriteResult:
     stored: int  # new readings written
     duplicates: int  # readings already present (re-sends, QoS 1 duplicates)
+    expired: int = 0  # readings older than the retention cut-off already applied (refused, not retryable)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +87,21 @@ class ReadingStore(Protocol):
 
     def sensor_ids(self) -> list[str]:
         """Every sensor that has readings."""
+        ...
+
+    def rollups(self, sensor_id: str, start_ms: int, end_ms: int) -> Rollups:
+        """Hourly rollups of one sensor whose hour starts in [start_ms, end_ms), as sensor index 0.
+
+        Feed them to ``processing.daily.daily_from_rollups(r, sensor_ids=[sensor_id], tz=..., scheme=...)``.
+        An unknown sensor or an empty range gives empty rollups.
+        """
+        ...
+
+    def apply_retention(self, now_s: float) -> None:
+        """Delete raw readings that started more than ``raw_retention_days`` before ``now_s`` (0 = keep all).
+
+        Rollups are kept. Later writes of readings before the cut-off are refused (``expired``).
+        """
         ...
 
     def ping(self) -> None:
