@@ -156,23 +156,126 @@ def compute(file: Path, scheme: str, tz: str, fmt: str) -> None:
         raise SystemExit(code)
 
 
+def _store_options(fn):  # type: ignore[no-untyped-def]
+    """The flags the store-only commands (import, export, report) need."""
+    options = [
+        click.option(
+            "--config",
+            "config_file",
+            type=click.Path(dir_okay=False, path_type=Path),
+            default=None,
+            help="TOML config file (NOISELAB_CONFIG).",
+        ),
+        click.option(
+            "--store-url", default=None, help="sqlite:///path.db or influxdb://... (NOISELAB_STORE_URL)."
+        ),
+        click.option("--data-dir", default=None, help="Where the embedded store and registry live."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
 @main.command(name="import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def import_(file: Path) -> None:
-    """Backfill readings from a CSV into the store."""
-    _not_yet("import")
+@_store_options
+@click.option(
+    "--restart", is_flag=True, help="Ignore the checkpoint FILE.noiselab-import and start from the top."
+)
+@click.option(
+    "--chunk-rows", type=click.IntRange(1), default=5000, show_default=True, help="Rows per store write."
+)
+@click.option("--progress/--no-progress", default=True, show_default=True, help="Progress bar on stderr.")
+def import_(file: Path, restart: bool, chunk_rows: int, progress: bool, **flags: object) -> None:
+    """Backfill readings from a CSV into the store (SPEC §5 columns).
+
+    Header: sensor_id,ts,laeq required; lafmax,lafmin,lcpeak,interval_s optional. Idempotent (readings
+    already stored count as duplicates) and resumable: an interrupted import continues after the last
+    committed line. Refused rows are listed with their line numbers and kept in the dead-letter store.
+    """
+    from noiselab.commands import importer
+    from noiselab.commands.readings_csv import HeaderError
+
+    try:
+        importer.run(_load(**flags), file, restart=restart, chunk_rows=chunk_rows, progress_bar=progress)
+    except HeaderError as exc:
+        raise click.ClickException(f"{file}: {exc}") from exc
 
 
 @main.command()
-def export() -> None:
-    """Export readings to CSV."""
-    _not_yet("export")
+@_store_options
+@click.option("--sensor", "sensors", multiple=True, help="Sensor id (repeatable); default every sensor.")
+@click.option("--start", required=True, help="Local date YYYY-MM-DD or ISO 8601 time with a zone.")
+@click.option("--end", required=True, help="Local date (included) or ISO 8601 time with a zone (excluded).")
+@click.option("--out", "out_path", default="-", show_default=True, help="CSV file to write; - = stdout.")
+@click.option("--tz", default=None, help="Time zone of the dates (NOISELAB_TZ, default Europe/Copenhagen).")
+@click.option(
+    "--chunk-rows", type=click.IntRange(1), default=50_000, show_default=True, help="Rows per store read."
+)
+def export(
+    sensors: tuple[str, ...],
+    start: str,
+    end: str,
+    out_path: str,
+    tz: str | None,
+    chunk_rows: int,
+    **flags: object,
+) -> None:
+    """Export readings to CSV with the import columns (sensor_id,ts,laeq,lafmax,lafmin,lcpeak,interval_s)."""
+    from noiselab.commands import export as cmd
+
+    if tz:
+        flags["tz"] = tz
+    cmd.run(_load(**flags), sensors=sensors, start=start, end=end, out_path=out_path, chunk_rows=chunk_rows)
 
 
 @main.command()
-def report() -> None:
-    """A compliance report for a sensor and period, with charts."""
-    _not_yet("report")
+@_store_options
+@click.option("--sensor", "sensor_id", required=True, help="Sensor id.")
+@click.option("--start", required=True, help="First local date, YYYY-MM-DD.")
+@click.option("--end", required=True, help="Last local date (included), YYYY-MM-DD.")
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="HTML file to write; charts are embedded and also written as PNG beside it.",
+)
+@click.option("--target", "target_id", default=None, help="Limit-value preset id; default the sensor's.")
+@click.option("--scheme", default=None, help="Period scheme dk, eu or ldn (NOISELAB_SCHEME, default dk).")
+@click.option("--tz", default=None, help="Time zone of the local days (NOISELAB_TZ).")
+@click.option("--pdf", is_flag=True, help="Also write FILE.pdf (summary and charts).")
+def report(
+    sensor_id: str,
+    start: str,
+    end: str,
+    out_path: Path,
+    target_id: str | None,
+    scheme: str | None,
+    tz: str | None,
+    pdf: bool,
+    **flags: object,
+) -> None:
+    """A compliance report for a sensor and period, with charts (HTML, PNG, optional PDF).
+
+    Daily Lden against the target, the energy-averaged hourly profile, events per night, coverage, the
+    method and the sources of the limit values, the noiselab version and the SHA-256 of the input data
+    (the bytes `noiselab export` would write for the same sensor and dates).
+    """
+    from noiselab.commands import report as cmd
+
+    for key, value in (("scheme", scheme), ("tz", tz)):
+        if value:
+            flags[key] = value
+    cmd.run(
+        _load(**flags),
+        sensor_id=sensor_id,
+        start=start,
+        end=end,
+        out_path=out_path,
+        target_id=target_id,
+        pdf=pdf,
+    )
 
 
 @main.group()

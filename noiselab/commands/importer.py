@@ -1,0 +1,285 @@
+"""``noiselab import FILE.csv``: backfill readings into the store, streaming, idempotent and resumable.
+
+The file is read line by line and written in chunks (``chunk_rows``). After each chunk is committed to
+the store (and its refused rows to the dead-letter store, source ``import``), a checkpoint file
+``FILE.csv.noiselab-import`` records the last committed line. An interrupted import run again resumes
+after that line; ``--restart`` ignores the checkpoint. Because store writes are idempotent, a crash between
+a write and its checkpoint only means some readings are written twice and counted as duplicates.
+
+The checkpoint is bound to the file (size and a hash of its first 64 KiB) and the store URL; if either
+changed, the import starts over from the top. It is deleted when the import completes.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import logging
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from noiselab.commands.readings_csv import column_index, parse_row
+from noiselab.errors import InvalidReading
+from noiselab.readings import Reading
+from store.base import ReadingStore
+from store.registry import DeadLetter, Registry
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_SUFFIX = ".noiselab-import"
+MAX_LISTED = 20  # refused rows listed one by one in the summary; all of them go to the dead-letter store
+
+
+@dataclass
+class Refusal:
+    line: int
+    reason: str
+    detail: str
+
+
+@dataclass
+class ImportSummary:
+    rows: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    refused: int = 0
+    expired: int = 0
+    resumed_after_line: int = 0
+    last_line: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    refusals: list[Refusal] = field(default_factory=list)  # the first MAX_LISTED
+    ignored_columns: list[str] = field(default_factory=list)
+
+    def lines(self, file: Path) -> list[str]:
+        """Human summary, one statement per line."""
+        out = []
+        if self.resumed_after_line:
+            out.append(f"resumed after line {self.resumed_after_line} (checkpoint)")
+        out.append(
+            f"{file.name}: {self.rows} rows read, {self.stored} readings stored, "
+            f"{self.duplicates} duplicates (already stored), {self.refused} refused"
+            + (f", {self.expired} older than the retention cut-off" if self.expired else "")
+        )
+        if self.ignored_columns:
+            out.append(f"ignored columns: {', '.join(self.ignored_columns)}")
+        for reason, n in self.reasons.most_common():
+            out.append(f"refused ({reason}): {n}")
+        for r in self.refusals:
+            out.append(f"  line {r.line}: {r.reason}: {r.detail}")
+        if self.refused > len(self.refusals):
+            out.append(f"  ... and {self.refused - len(self.refusals)} more")
+        if self.refused:
+            out.append("every refused row is kept in the dead-letter store (source 'import') with its line")
+        return out
+
+
+def checkpoint_path(file: Path) -> Path:
+    return file.with_name(file.name + CHECKPOINT_SUFFIX)
+
+
+def file_identity(file: Path) -> dict[str, object]:
+    with file.open("rb") as fh:
+        head = hashlib.sha256(fh.read(65536)).hexdigest()
+    return {"size": file.stat().st_size, "head_sha256": head}
+
+
+def _load_checkpoint(file: Path, identity: dict[str, object], store_url: str) -> dict[str, object] | None:
+    path = checkpoint_path(file)
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if data.get("file") != identity or data.get("store_url") != store_url:
+        log.warning("checkpoint %s belongs to another file or store; starting over", path)
+        return None
+    return data  # type: ignore[no-any-return]
+
+
+def _save_checkpoint(file: Path, state: dict[str, object]) -> None:
+    path = checkpoint_path(file)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(state))
+    os.replace(tmp, path)
+
+
+def _lines(fh: io.BufferedReader, progress: Callable[[int], None]) -> Iterator[str]:
+    """Decoded lines of a binary file, reporting bytes consumed (the csv reader pulls from this)."""
+    for raw in fh:
+        progress(len(raw))
+        yield raw.decode("utf-8-sig")
+
+
+class Importer:
+    """Streams one CSV file into a store; ``run`` returns the summary (see module docstring)."""
+
+    def __init__(
+        self,
+        store: ReadingStore,
+        registry: Registry,
+        *,
+        store_url: str,
+        chunk_rows: int = 5000,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.registry = registry
+        self.store_url = store_url
+        self.chunk_rows = chunk_rows
+        self.clock = clock
+        self._intervals: dict[str, float] = {}
+
+    def _default_interval(self, sensor_id: str) -> float:
+        if sensor_id not in self._intervals:
+            sensor = self.registry.get_sensor(sensor_id) if sensor_id else None
+            self._intervals[sensor_id] = (sensor.interval_s if sensor and sensor.interval_s else None) or 1.0
+        return self._intervals[sensor_id]
+
+    def run(
+        self, file: Path, *, restart: bool = False, progress: Callable[[int], None] = lambda _n: None
+    ) -> ImportSummary:
+        identity = file_identity(file)
+        summary = ImportSummary()
+        checkpoint = None if restart else _load_checkpoint(file, identity, self.store_url)
+        skip_to = int(checkpoint["line"]) if checkpoint else 0  # type: ignore[call-overload]
+        if checkpoint:
+            summary.resumed_after_line = skip_to
+            for key in ("rows", "stored", "duplicates", "refused", "expired"):
+                setattr(summary, key, int(checkpoint.get("totals", {}).get(key, 0)))  # type: ignore[attr-defined]
+            summary.reasons.update(checkpoint.get("reasons", {}))  # type: ignore[arg-type]
+        with file.open("rb") as fh:
+            reader = csv.reader(_lines(fh, progress))  # type: ignore[arg-type]
+            try:
+                header = next(reader)
+            except StopIteration:
+                header = []
+            index, summary.ignored_columns = column_index(header)
+            readings: list[Reading] = []
+            letters: list[DeadLetter] = []
+            rows_in_chunk = 0
+            for row in reader:
+                line = reader.line_num
+                if line <= skip_to:
+                    continue
+                if not row:  # blank line
+                    continue
+                summary.rows += 1
+                rows_in_chunk += 1
+                try:
+                    readings.append(
+                        parse_row(row, index, now_s=self.clock(), default_interval=self._default_interval)
+                    )
+                except InvalidReading as err:
+                    self._refuse(summary, letters, file, line, row, err)
+                if rows_in_chunk >= self.chunk_rows:
+                    self._commit(file, identity, summary, readings, letters, line)
+                    readings, letters, rows_in_chunk = [], [], 0
+            self._commit(file, identity, summary, readings, letters, reader.line_num)
+        checkpoint_path(file).unlink(missing_ok=True)
+        log.info(
+            "import finished",
+            extra={
+                "file": str(file),
+                "rows": summary.rows,
+                "stored": summary.stored,
+                "duplicates": summary.duplicates,
+                "refused": summary.refused,
+            },
+        )
+        return summary
+
+    def _refuse(
+        self,
+        summary: ImportSummary,
+        letters: list[DeadLetter],
+        file: Path,
+        line: int,
+        row: list[str],
+        err: InvalidReading,
+    ) -> None:
+        summary.refused += 1
+        summary.reasons[err.reason] += 1
+        if len(summary.refusals) < MAX_LISTED:
+            summary.refusals.append(Refusal(line, err.reason, err.detail))
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="").writerow(row)
+        sensor = row[0].strip()[:64] if row else None
+        letters.append(
+            DeadLetter(
+                source="import",
+                reason=err.reason,
+                detail=f"{file.name} line {line}: {err.detail}",
+                raw=buf.getvalue().encode(),
+                topic=f"{file.name}:{line}",
+                sensor_id=sensor or None,
+            )
+        )
+
+    def _commit(
+        self,
+        file: Path,
+        identity: dict[str, object],
+        summary: ImportSummary,
+        readings: list[Reading],
+        letters: list[DeadLetter],
+        line: int,
+    ) -> None:
+        if readings:
+            result = self.store.write(readings)
+            summary.stored += result.stored
+            summary.duplicates += result.duplicates
+            summary.expired += getattr(result, "expired", 0)
+            self.registry.ensure_sensors({r.sensor_id for r in readings})
+        self.registry.add_dead_letters(letters)
+        summary.last_line = max(summary.last_line, line)
+        totals = {k: getattr(summary, k) for k in ("rows", "stored", "duplicates", "refused", "expired")}
+        _save_checkpoint(
+            file,
+            {
+                "file": identity,
+                "store_url": self.store_url,
+                "line": summary.last_line,
+                "totals": totals,
+                "reasons": dict(summary.reasons),
+            },
+        )
+        if readings or letters:
+            log.info(
+                "import chunk committed",
+                extra={"file": file.name, "line": summary.last_line, **totals},
+            )
+
+
+def run(settings: object, file: Path, *, restart: bool, chunk_rows: int, progress_bar: bool) -> ImportSummary:
+    """The command's shell: open the store and registry, show a progress bar, print the summary."""
+    import click
+
+    from noiselab.settings import Settings
+    from noiselab.wiring import configure_logging, open_registry, open_store
+
+    assert isinstance(settings, Settings)
+    configure_logging(settings)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = open_store(settings)
+    registry = open_registry(settings)
+    importer = Importer(store, registry, store_url=settings.effective_store_url, chunk_rows=chunk_rows)
+    size = file.stat().st_size
+    try:
+        if progress_bar:
+            with click.progressbar(
+                length=size, label=f"importing {file.name}", file=click.get_text_stream("stderr")
+            ) as bar:
+                summary = importer.run(file, restart=restart, progress=bar.update)
+        else:
+            summary = importer.run(file, restart=restart)
+    finally:
+        store.close()
+        registry.close()
+    for line in summary.lines(file):
+        click.echo(line)
+    return summary
