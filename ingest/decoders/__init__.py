@@ -29,6 +29,8 @@ __all__ = [
     "MAX_BODY_BYTES",
     "MAX_DEPTH",
     "MAX_ITEMS",
+    "REASONS",
+    "UNKNOWN_FORMAT",
     "Decoded",
     "Decoder",
     "Message",
@@ -59,6 +61,39 @@ _TOPICS = (
     ("tts", tts.TOPIC_RE),
     ("sensorthings", sensorthings.TOPIC_RE),
 )
+
+# every ``InvalidReading.reason`` a decoder can give (docs/vendors.md §11 explains each); stable names,
+# so counters can be pre-created and vendors can match on them
+REASONS: tuple[str, ...] = (
+    "too_large",
+    "too_deep",
+    "too_many_readings",
+    "empty_body",
+    "bad_encoding",
+    "bad_json",
+    "bad_shape",
+    "no_readings",
+    "missing_field",
+    "bad_type",
+    "duplicate_field",
+    "out_of_range",
+    "not_finite",
+    "bad_time",
+    "time_without_zone",
+    "in_future",
+    "bad_interval",
+    "length_mismatch",
+    "bad_sensor_id",
+    "topic_mismatch",
+    "bad_topic",
+    "no_decoded_payload",
+    "no_laeq",
+    "bad_entity_type",
+    "bad_rules",
+    "bad_body",
+)
+# what the shell should count an UnknownFormat under
+UNKNOWN_FORMAT = "unknown_format"
 
 _DEFAULT_RULES = SensorRules()
 

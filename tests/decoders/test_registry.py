@@ -116,3 +116,22 @@ def test_a_utf8_bom_is_tolerated() -> None:
     body = "\ufeff".encode() + b'{"ts": 1781100000, "laeq": 50}'
     out = decode("native", message(body, topic="noise/acme/s-1/levels", received_s=NOW))
     assert isinstance(out, Decoded) and out.readings[0].laeq == 50.0
+
+
+def test_every_reason_in_the_code_is_listed_and_documented() -> None:
+    import re
+    from pathlib import Path
+
+    import ingest.decoders as package
+    from ingest.decoders import REASONS, UNKNOWN_FORMAT
+
+    root = Path(package.__file__).resolve().parent
+    sources = [*root.glob("*.py"), root.parent.parent / "noiselab" / "readings.py"]
+    used = set()
+    for path in sources:
+        used |= set(re.findall(r'InvalidReading\(\s*"([a-z_]+)"', path.read_text()))
+    assert used <= set(REASONS), used - set(REASONS)
+    assert len(set(REASONS)) == len(REASONS)
+    docs = (root.parent.parent / "docs" / "vendors.md").read_text()
+    for reason in (*REASONS, UNKNOWN_FORMAT):
+        assert f"`{reason}`" in docs, reason
