@@ -98,7 +98,7 @@ def main() -> None:
     print(f"pandas  groupby ({m:,} rows) {t_pd:7.2f} s  {rate(m, t_pd):7.1f} M readings/s")
     print(f"ratio ours/kernel time: {t_ours / t_kernel:.2f}x   pandas/ours time per reading: "
           f"{(t_pd / m) / (t_ours / n):.1f}x")
-    print(f"peak extra memory of daily_from_raw: {peak / 1e6:.0f} MB = {peak / laeq.nbytes:.2f}x the levels array, "
+    print(f"peak extra memory of daily_from_raw: {peak / 1e6:.0f} MB = {peak / laeq.nbytes:.2f}x levels, "
           f"{peak / (input_mb * 1e6):.2f}x all input arrays")
 
 

@@ -167,11 +167,16 @@ def day_sums_from_raw(
         return _empty(scheme, tz)
     t_min, t_max = float(np.min(t_all)), float(np.max(t_all))
     d_lo, d_hi = _date_range(t_min, t_max, scheme, tz)
-    finite = lv_all[np.isfinite(lv_all)]
-    if finite.size == 0:
+    lo_db, hi_db = np.inf, -np.inf
+    for lo in range(0, n, chunk_rows):  # chunked min/max: no full-size temporaries
+        part = np.asarray(lv_all[lo : lo + chunk_rows], dtype=np.float64)
+        part = part[np.isfinite(part)]
+        if part.size:
+            lo_db, hi_db = min(lo_db, float(part.min())), max(hi_db, float(part.max()))
+    if not np.isfinite(lo_db):
         return _empty(scheme, tz)
-    b_lo = int(level_bins(np.min(finite))[()])
-    b_hi = int(level_bins(np.max(finite))[()])
+    b_lo = int(level_bins(lo_db)[()])
+    b_hi = int(level_bins(hi_db)[()])
     acc = _Accumulator(int(np.max(sensor_all)) + 1, d_lo, d_hi, b_lo, b_hi, len(scheme.periods))
     offsets = zone_offsets(tz, t_min, t_max)
     for lo in range(0, n, chunk_rows):
