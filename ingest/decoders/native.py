@@ -34,8 +34,8 @@ OPTIONAL_LEVELS = ("lafmax", "lafmin", "lcpeak")
 
 
 def decode(message: Message, rules: SensorRules) -> Decoded:
-    topic_sensor = _topic_sensor(message.topic)
     data = load_json(message.body)
+    topic_sensor = _topic_sensor(message.topic)
     if isinstance(data, list):
         check_items(len(data))
         out = Decoded([], [])

@@ -106,7 +106,7 @@ def _answer(fmt: str, msg: Message, rules: SensorRules | None) -> None:
         assert err.reason and err.reason == err.reason.lower()
 
 
-@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(fmt=FORMAT_NAMES, topic=TOPICS, headers=HEADERS, body=st.binary(max_size=300), rules=RULES)
 def test_random_bytes_never_crash(
     fmt: str, topic: str | None, headers: dict[str, str], body: bytes, rules
@@ -114,7 +114,7 @@ def test_random_bytes_never_crash(
     _answer(fmt, Message(topic, headers, body, NOW), rules)
 
 
-@settings(max_examples=600, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(fmt=st.sampled_from(FORMATS), topic=TOPICS, headers=HEADERS, data=JSON, rules=RULES)
 def test_random_json_never_crashes(
     fmt: str, topic: str | None, headers: dict[str, str], data: object, rules
@@ -151,7 +151,7 @@ def _mutate(value: object, path: list[int], replacement: object) -> object:
     return replacement
 
 
-@settings(max_examples=600, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     case=st.sampled_from(FIXTURES),
     path=st.lists(st.integers(min_value=0, max_value=20), max_size=5),

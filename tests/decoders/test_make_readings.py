@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from noiselab.errors import InvalidReading
@@ -18,6 +18,7 @@ LEVELS = st.one_of(
 )
 
 
+@settings(deadline=None)
 @given(
     laeq=st.lists(LEVELS, min_size=1, max_size=20),
     lafmax=st.one_of(st.none(), st.lists(LEVELS, min_size=20, max_size=20)),
