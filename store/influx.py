@@ -1,0 +1,334 @@
+"""InfluxStore: readings and hourly rollups in InfluxDB 2.7 / 3.x (and, in the tests, 1.6 behind a shim).
+
+Writes go through influxdb-client (synchronous ``WriteApi``, line protocol to ``/api/v2/write``); reads are
+InfluxQL over ``/query`` (``db`` = the bucket), which InfluxDB 2.7 and 3.x both serve. Layout::
+
+    readings,sensor_id=<id>   laeq,lafmax,lafmin,lcpeak,interval_s (float), source (string)   @ start
+    rollups_1h,sensor_id=<id> energy,seconds,lafmax,lcpeak (float), hist (base64 string)      @ hour start
+    noiselab_retention        cutoff_ms (integer)                                             @ apply time
+
+Idempotency: InfluxDB overwrites a point with the same measurement, tags and timestamp, so a blind re-send
+would rewrite the reading (harmless) but count twice in a rollup. Each write therefore first asks, per sensor,
+which start times of the batch already exist (and reads the stored rollups of the affected hours in the same
+request), drops those readings (first version wins, as in SQLite), and writes the new readings together with
+the merged rollup points in one request. One writer per sensor at a time is assumed for exact rollups.
+
+Errors: every library or HTTP failure becomes :class:`noiselab.errors.StoreUnavailable` (``raise ... from``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import urllib3
+from influxdb_client import InfluxDBClient, WritePrecision
+from influxdb_client.client.write_api import SYNCHRONOUS
+from influxdb_client.rest import ApiException
+
+from noiselab.errors import ConfigError, StoreUnavailable
+from noiselab.readings import Reading
+from processing.rollups import Rollups
+from store.base import HOUR_S, ReadingColumns, WriteResult
+from store.hourly import HourRow, affected_hours, rollups_from_rows, updated_rows
+
+if TYPE_CHECKING:
+    from noiselab.settings import Settings
+
+READINGS = "readings"
+ROLLUPS = "rollups_1h"
+RETENTION = "noiselab_retention"
+_MAX_MS = 9_223_372_036_853  # InfluxDB timestamps are int64 nanoseconds
+_CLUSTER_GAP_MS = HOUR_S * 1000  # a batch's readings further apart than this are looked up separately
+_ERRORS = (ApiException, urllib3.exceptions.HTTPError, OSError, ValueError)
+
+
+def http_url(url: str) -> str:
+    """``influxdb://host:port`` -> ``http://host:port``; ``influxdbs://`` -> ``https://``."""
+    for scheme, http in (("influxdbs://", "https://"), ("influxdb://", "http://")):
+        if url.startswith(scheme):
+            return http + url.removeprefix(scheme).rstrip("/")
+    raise ConfigError(f"not an InfluxDB URL (influxdb:// or influxdbs://): {url!r}")
+
+
+def _tag(value: str) -> str:
+    return value.replace("\\", "\\\\").replace(",", "\\,").replace("=", "\\=").replace(" ", "\\ ")
+
+
+def _quote(value: str) -> str:
+    """An InfluxQL string literal."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _fields(**values: float | str | None) -> str:
+    parts = []
+    for k, v in values.items():
+        if v is None:
+            continue
+        if isinstance(v, str):
+            parts.append(f'{k}="' + v.replace("\\", "\\\\").replace('"', '\\"') + '"')
+        else:
+            parts.append(f"{k}={float(v)!r}")
+    return ",".join(parts)
+
+
+def _reading_line(r: Reading) -> str:
+    fields = _fields(
+        laeq=r.laeq,
+        lafmax=r.lafmax,
+        lafmin=r.lafmin,
+        lcpeak=r.lcpeak,
+        interval_s=r.interval_s,
+        source=r.source,
+    )
+    return f"{READINGS},sensor_id={_tag(r.sensor_id)} {fields} {r.start_ms}"
+
+
+def _rollup_line(h: HourRow) -> str:
+    hist = base64.b64encode(h.hist).decode("ascii")
+    fields = _fields(energy=h.energy, seconds=h.seconds, lafmax=h.lafmax, lcpeak=h.lcpeak, hist=hist)
+    return f"{ROLLUPS},sensor_id={_tag(h.sensor_id)} {fields} {h.hour_s * 1000}"
+
+
+def _clusters(times_ms: list[int]) -> list[tuple[int, int]]:
+    """Sorted times -> [(first, last)] runs without gaps longer than an hour (one lookup query each)."""
+    out: list[tuple[int, int]] = []
+    for t in times_ms:
+        if out and t - out[-1][1] <= _CLUSTER_GAP_MS:
+            out[-1] = (out[-1][0], t)
+        else:
+            out.append((t, t))
+    return out
+
+
+def _time_range(lo_ms: int, hi_ms: int, *, closed: bool = False) -> str:
+    lo, hi = max(lo_ms, -_MAX_MS), min(hi_ms, _MAX_MS)
+    return f"time >= {lo}ms AND time {'<=' if closed else '<'} {hi}ms"
+
+
+def _series(result: dict[str, Any]) -> Iterator[tuple[list[str], list[list[Any]]]]:
+    if "error" in result:
+        raise StoreUnavailable(f"InfluxDB query failed: {result['error']}")
+    for s in result.get("series", []):
+        yield s["columns"], s["values"]
+
+
+class InfluxStore:
+    def __init__(
+        self,
+        url: str,
+        *,
+        token: str = "",
+        org: str = "noiselab",
+        bucket: str = "noise",
+        raw_retention_days: int = 0,
+        timeout_s: float = 30.0,
+    ) -> None:
+        self.url = http_url(url)
+        self.org = org
+        self.bucket = bucket
+        self.raw_retention_days = raw_retention_days
+        self._client = InfluxDBClient(
+            url=self.url, token=token or None, org=org, timeout=int(timeout_s * 1000)
+        )
+        self._writer = self._client.write_api(write_options=SYNCHRONOUS)
+        headers = {"Authorization": f"Token {token}"} if token else {}
+        self._http = urllib3.PoolManager(
+            headers=headers, retries=False, timeout=urllib3.Timeout(connect=5.0, read=timeout_s)
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> InfluxStore:
+        return cls(
+            settings.effective_store_url,
+            token=settings.influx_token.get_secret_value(),
+            org=settings.influx_org,
+            bucket=settings.influx_bucket,
+            raw_retention_days=settings.raw_retention_days,
+        )
+
+    # --- HTTP ---------------------------------------------------------------------------------------
+    def _request(self, q: str, *, chunk_size: int | None = None) -> urllib3.BaseHTTPResponse:
+        fields = {"db": self.bucket, "q": q, "epoch": "ms"}
+        if chunk_size:
+            fields |= {"chunked": "true", "chunk_size": str(chunk_size)}
+        try:
+            resp = self._http.request(
+                "POST", self.url + "/query", fields=fields, encode_multipart=False, preload_content=False
+            )
+        except _ERRORS as exc:
+            raise StoreUnavailable(f"InfluxDB at {self.url} is unreachable: {exc}") from exc
+        if resp.status >= 300:
+            body = resp.read(2000).decode("utf-8", "replace")
+            resp.release_conn()
+            raise StoreUnavailable(f"InfluxDB query failed with HTTP {resp.status}: {body}")
+        return resp
+
+    def _query(self, q: str) -> list[dict[str, Any]]:
+        """Run InfluxQL (one or several ``;``-separated statements); one result dict per statement."""
+        resp = self._request(q)
+        try:
+            results: list[dict[str, Any]] = json.loads(resp.read())["results"]
+        except (*_ERRORS, KeyError) as exc:
+            raise StoreUnavailable(f"InfluxDB query failed: {exc}") from exc
+        finally:
+            resp.release_conn()
+        return results
+
+    def _rows(self, q: str) -> Iterator[tuple[list[str], list[list[Any]]]]:
+        """Stream the (columns, values) chunks of one big SELECT (InfluxQL chunked responses)."""
+        resp = self._request(q, chunk_size=50_000)
+        try:
+            for line in resp:
+                if line.strip():
+                    for result in json.loads(line)["results"]:
+                        yield from _series(result)
+        except (*_ERRORS, KeyError) as exc:
+            raise StoreUnavailable(f"InfluxDB read failed: {exc}") from exc
+        finally:
+            resp.release_conn()
+
+    def _write_lines(self, lines: list[str]) -> None:
+        try:
+            self._writer.write(self.bucket, self.org, "\n".join(lines), write_precision=WritePrecision.MS)
+        except _ERRORS as exc:
+            raise StoreUnavailable(f"InfluxDB write to {self.url} failed: {exc}") from exc
+
+    # --- writes -------------------------------------------------------------------------------------
+    def write(self, readings: Sequence[Reading]) -> WriteResult:
+        if not readings:
+            return WriteResult(0, 0)
+        first: dict[tuple[str, int], Reading] = {}
+        for r in readings:
+            first.setdefault((r.sensor_id, r.start_ms), r)
+        by_sensor: dict[str, list[int]] = {}
+        for sid, t in first:
+            by_sensor.setdefault(sid, []).append(t)
+        statements = [f"SELECT max(cutoff_ms) FROM {RETENTION}"]
+        sensors = [""]  # the sensor each statement is about
+        for sid, times in by_sensor.items():
+            where = f"sensor_id = {_quote(sid)}"
+            for lo, hi in _clusters(sorted(times)):
+                hour_ms = HOUR_S * 1000
+                statements.append(
+                    f"SELECT laeq FROM {READINGS} WHERE {where} AND {_time_range(lo, hi, closed=True)}"
+                )
+                statements.append(
+                    f"SELECT energy, seconds, lafmax, lcpeak, hist FROM {ROLLUPS} WHERE {where}"
+                    f" AND {_time_range(lo // hour_ms * hour_ms, hi // hour_ms * hour_ms, closed=True)}"
+                )
+                sensors += [sid, sid]
+        results = self._query(";".join(statements))
+        cutoff_ms = next((values[0][1] for _, values in _series(results[0])), None)
+        existing: set[tuple[str, int]] = set()
+        stored: dict[tuple[str, int], HourRow] = {}
+        for sid, result in zip(sensors[1:], results[1:], strict=True):
+            for columns, values in _series(result):
+                if columns[1] == "laeq":
+                    existing.update((sid, int(v[0])) for v in values)
+                    continue
+                for t, energy, seconds, lafmax, lcpeak, hist in values:
+                    row = HourRow(
+                        sid, int(t) // 1000, energy, seconds, lafmax, lcpeak, base64.b64decode(hist)
+                    )
+                    stored[(sid, row.hour_s)] = row
+        new = [r for key, r in first.items() if key not in existing]
+        expired = 0
+        if cutoff_ms is not None:
+            kept = [r for r in new if r.start_ms >= cutoff_ms]
+            expired = sum(1 for r in readings if r.start_ms < cutoff_ms)
+            new = kept
+        if new:
+            hours = affected_hours(new)
+            relevant = [stored[(s, h)] for s, hs in hours.items() for h in hs if (s, h) in stored]
+            lines = [_reading_line(r) for r in new]
+            lines += [_rollup_line(h) for h in updated_rows(new, relevant)]
+            self._write_lines(lines)
+        return WriteResult(stored=len(new), duplicates=len(readings) - len(new) - expired, expired=expired)
+
+    def apply_retention(self, now_s: float) -> None:
+        if self.raw_retention_days <= 0:
+            return
+        cutoff_ms = int((now_s - self.raw_retention_days * 86400) * 1000)
+        self._write_lines([f"{RETENTION} cutoff_ms={cutoff_ms}i {int(now_s * 1000)}"])
+        stop = datetime.fromtimestamp(cutoff_ms / 1000, tz=UTC).isoformat().replace("+00:00", "Z")
+        try:
+            self._client.delete_api().delete(
+                "1970-01-01T00:00:00Z", stop, f'_measurement="{READINGS}"', bucket=self.bucket, org=self.org
+            )
+        except _ERRORS as exc:
+            raise StoreUnavailable(f"InfluxDB delete on {self.url} failed: {exc}") from exc
+
+    # --- reads --------------------------------------------------------------------------------------
+    def latest(self, sensor_id: str) -> Reading | None:
+        q = (
+            f"SELECT interval_s, laeq, lafmax, lafmin, lcpeak, source FROM {READINGS}"
+            f" WHERE sensor_id = {_quote(sensor_id)} ORDER BY time DESC LIMIT 1"
+        )
+        for _, values in _series(self._query(q)[0]):
+            t, interval_s, laeq, lafmax, lafmin, lcpeak, source = values[0]
+
+            def opt(v: float | None) -> float | None:
+                return None if v is None else float(v)
+
+            return Reading(
+                sensor_id, int(t), float(interval_s), float(laeq), opt(lafmax), opt(lafmin), opt(lcpeak),
+                source or "native",
+            )  # fmt: skip
+        return None
+
+    def read(self, sensor_id: str, start_ms: int, end_ms: int, *, limit: int | None = None) -> ReadingColumns:
+        if end_ms <= start_ms:
+            return ReadingColumns.empty()
+        q = (
+            f"SELECT interval_s, laeq, lafmax, lafmin, lcpeak FROM {READINGS}"
+            f" WHERE sensor_id = {_quote(sensor_id)} AND {_time_range(start_ms, end_ms)} ORDER BY time ASC"
+        )
+        if limit is not None:
+            q += f" LIMIT {int(limit)}"
+        chunks = [np.array(values, dtype=np.float64) for _, values in self._rows(q)]  # null -> nan
+        if not chunks:
+            return ReadingColumns.empty()
+        arr = np.concatenate(chunks)
+        return ReadingColumns(
+            start_ms=arr[:, 0].astype(np.int64),
+            interval_s=np.ascontiguousarray(arr[:, 1]),
+            laeq=np.ascontiguousarray(arr[:, 2]),
+            lafmax=np.ascontiguousarray(arr[:, 3]),
+            lafmin=np.ascontiguousarray(arr[:, 4]),
+            lcpeak=np.ascontiguousarray(arr[:, 5]),
+        )
+
+    def rollups(self, sensor_id: str, start_ms: int, end_ms: int) -> Rollups:
+        if end_ms <= start_ms:
+            return Rollups.empty(bucket_s=HOUR_S)
+        q = (
+            f"SELECT energy, seconds, lafmax, lcpeak, hist FROM {ROLLUPS}"
+            f" WHERE sensor_id = {_quote(sensor_id)} AND {_time_range(start_ms, end_ms)} ORDER BY time ASC"
+        )
+        rows = [
+            HourRow(sensor_id, int(t) // 1000, energy, seconds, lafmax, lcpeak, base64.b64decode(hist))
+            for _, values in self._rows(q)
+            for t, energy, seconds, lafmax, lcpeak, hist in values
+        ]
+        return rollups_from_rows(rows)
+
+    def sensor_ids(self) -> list[str]:
+        result = self._query(f'SHOW TAG VALUES FROM {ROLLUPS} WITH KEY = "sensor_id"')[0]
+        return sorted(v[1] for _, values in _series(result) for v in values)
+
+    def ping(self) -> None:
+        try:
+            resp = self._http.request("GET", self.url + "/ping")
+        except _ERRORS as exc:
+            raise StoreUnavailable(f"InfluxDB at {self.url} is unreachable: {exc}") from exc
+        if resp.status >= 300:
+            raise StoreUnavailable(f"InfluxDB at {self.url} answered HTTP {resp.status} to /ping")
+
+    def close(self) -> None:
+        self._client.close()
+        self._http.clear()
