@@ -1,0 +1,119 @@
+"""``noiselab report``: a compliance report for one sensor and period (HTML, PNG charts, optional PDF)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+from noiselab.report import charts
+from noiselab.report.data import EVENT_THRESHOLDS, ReportData, ReportRequest, gather
+from noiselab.report.html import render
+
+
+def figures(d: ReportData) -> dict[str, Figure]:
+    """The report's charts by file stem, in display order."""
+    limit = d.lden_limit
+    return {
+        "lden": charts.lden_chart(
+            d.days,
+            d.daily["lden"],
+            d.daily["valid"],
+            limit_db=limit.value_db if limit else None,
+            limit_label=limit.profile_id if limit else "",
+        ),
+        "hourly": charts.hourly_chart(d.hourly_db, d.scheme),
+        "events": charts.events_chart(d.days, d.daily, thresholds=EVENT_THRESHOLDS),
+        "coverage": charts.coverage_chart(
+            d.days, d.daily["coverage"], threshold=d.request.coverage_threshold
+        ),
+    }
+
+
+TITLES = {
+    "lden": "Daily Lden against the limit",
+    "hourly": "Hourly profile",
+    "events": "Loud events per night",
+    "coverage": "Coverage",
+}
+
+
+def write(d: ReportData, out_path: Path, *, pdf: bool = False) -> list[Path]:
+    """Write the HTML and the PNG charts beside it (``<stem>-<chart>.png``); returns every file written."""
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    figs = figures(d)
+    pngs = {name: charts.png(fig) for name, fig in figs.items()}
+    written = []
+    for name, png in pngs.items():
+        path = out_path.with_name(f"{out_path.stem}-{name}.png")
+        path.write_bytes(png)
+        written.append(path)
+    out_path.write_text(render(d, {TITLES[k]: v for k, v in pngs.items()}), encoding="utf-8")
+    written.insert(0, out_path)
+    if pdf:
+        written.append(_pdf(d, figs, out_path.with_suffix(".pdf")))
+    return written
+
+
+def _pdf(d: ReportData, figs: dict[str, Figure], path: Path) -> Path:
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    from noiselab import __version__
+
+    with PdfPages(path) as pdf:
+        for fig in figs.values():
+            pdf.savefig(fig)
+        info = pdf.infodict()
+        info["Title"] = f"Noise report {d.request.sensor_id} {d.request.first_day}..{d.request.last_day}"
+        info["Subject"] = f"noiselab {__version__}; input SHA-256 {d.input_sha256}"
+    return path
+
+
+def run(
+    settings: object,
+    *,
+    sensor_id: str,
+    start: str,
+    end: str,
+    out_path: Path,
+    target_id: str | None,
+    pdf: bool,
+) -> list[Path]:
+    import click
+
+    from noiselab.settings import Settings
+    from noiselab.wiring import configure_logging, open_registry, open_store
+
+    assert isinstance(settings, Settings)
+    configure_logging(settings)
+    try:
+        first, last = date.fromisoformat(start), date.fromisoformat(end)
+    except ValueError as exc:
+        raise click.BadParameter(f"--start/--end must be dates YYYY-MM-DD: {exc}") from exc
+    if last < first:
+        raise click.BadParameter("--end must not be before --start")
+    req = ReportRequest(
+        sensor_id=sensor_id,
+        first_day=first,
+        last_day=last,
+        scheme=settings.scheme,
+        tz=settings.tz,
+        coverage_threshold=settings.coverage_threshold,
+        facade_correction_db=settings.facade_correction_db,
+        target_id=target_id,
+    )
+    store, registry = open_store(settings), open_registry(settings)
+    try:
+        data = gather(store, registry, req)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        store.close()
+        registry.close()
+    if data.n_readings == 0:
+        click.echo(f"warning: no readings of {sensor_id} between {first} and {last}", err=True)
+    paths = write(data, out_path, pdf=pdf)
+    for p in paths:
+        click.echo(str(p))
+    return paths

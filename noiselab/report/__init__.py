@@ -1,0 +1,1 @@
+"""Compliance reports: ``data`` computes, ``charts`` draws (matplotlib), ``html`` renders one file."""

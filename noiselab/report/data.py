@@ -1,0 +1,222 @@
+"""Everything a compliance report shows, computed from the raw readings of one sensor and period.
+
+The readings are read in bounded chunks; the same pass feeds a SHA-256 of their canonical CSV (exactly
+the bytes ``noiselab export`` writes for this sensor and period), so anyone can check which data a report
+was made from. The metrics come from ``processing`` (energy arithmetic throughout):
+
+    daily records        processing.daily.daily_from_raw (Lden, periods, coverage, validity, event counts)
+    L_p over the period  10·log10( Σ_days s_{d,p}·10^(L_{d,p}/10) / Σ_days s_{d,p} ), s = measured seconds
+    Lden over the period composite of those L_p with the scheme's nominal hours and penalties
+    hourly profile       10·log10( Σ_{readings in local hour h} interval·10^(LAeq/10) / Σ interval )
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from numpy.typing import NDArray
+
+from noiselab import targets
+from noiselab.commands.export import HashingWriter, chunks, rows
+from noiselab.commands.readings_csv import COLUMNS
+from processing.daily import DailyTable, composite_level, daily_from_raw
+from processing.decibel import level
+from processing.periods import SCHEMES, PeriodScheme, assign, period_seconds
+from processing.rollups import sum_by
+from store.base import ReadingStore
+from store.registry import Registry, Sensor
+
+EVENT_THRESHOLDS = (65.0, 70.0)
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    sensor_id: str
+    first_day: date
+    last_day: date  # included
+    scheme: str = "dk"
+    tz: str = "Europe/Copenhagen"
+    coverage_threshold: float = 0.75
+    facade_correction_db: float = 3.0
+    target_id: str | None = None
+
+    def bounds_ms(self) -> tuple[int, int]:
+        zone = ZoneInfo(self.tz)
+        lo = datetime(self.first_day.year, self.first_day.month, self.first_day.day, tzinfo=zone)
+        end = self.last_day + timedelta(days=1)
+        hi = datetime(end.year, end.month, end.day, tzinfo=zone)
+        return int(lo.timestamp() * 1000), int(hi.timestamp() * 1000)
+
+    @property
+    def n_days(self) -> int:
+        return (self.last_day - self.first_day).days + 1
+
+
+@dataclass
+class ReportData:
+    request: ReportRequest
+    sensor: Sensor
+    scheme: PeriodScheme
+    n_readings: int
+    input_sha256: str
+    days: list[date]  # every date of the period, with or without data
+    daily: dict[str, NDArray[np.float64]]  # columns aligned with ``days`` (NaN without data)
+    period_levels: dict[str, float]  # lday/levening/lnight/lden over the whole period
+    period_coverage: float
+    hourly_db: NDArray[np.float64]  # 24 energy-averaged levels, local hours 0..23
+    hourly_seconds: NDArray[np.float64]
+    limits: list[targets.Limit] = field(default_factory=list)
+    comparisons: list[dict[str, Any]] = field(default_factory=list)
+    profile: dict[str, Any] | None = None
+
+    @property
+    def lden_limit(self) -> targets.Limit | None:
+        """The Lden guideline the daily chart draws (the lowest that is not a mere label)."""
+        rows = [lim for lim in self.limits if lim.metric == "lden" and lim.kind != "label"]
+        return min(rows, key=lambda lim: lim.value_db) if rows else None
+
+
+@dataclass
+class _Columns:
+    start_s: list[NDArray[np.float64]] = field(default_factory=list)
+    interval_s: list[NDArray[np.float64]] = field(default_factory=list)
+    laeq: list[NDArray[np.float64]] = field(default_factory=list)
+    lafmax: list[NDArray[np.float64]] = field(default_factory=list)
+    lcpeak: list[NDArray[np.float64]] = field(default_factory=list)
+
+    def joined(self, name: str) -> NDArray[np.float64]:
+        parts = getattr(self, name)
+        return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def _read(store: ReadingStore, req: ReportRequest) -> tuple[_Columns, str, int]:
+    lo, hi = req.bounds_ms()
+    sink = HashingWriter()
+    writer = csv.writer(sink, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    cols = _Columns()
+    n = 0
+    for chunk in chunks(store, [req.sensor_id], lo, hi):
+        writer.writerows(rows(chunk))
+        c = chunk.columns
+        cols.start_s.append(c.start_ms.astype(np.float64) / 1000.0)
+        cols.interval_s.append(c.interval_s)
+        cols.laeq.append(c.laeq)
+        cols.lafmax.append(c.lafmax)
+        cols.lcpeak.append(c.lcpeak)
+        n += len(c)
+    return cols, sink.sha256.hexdigest(), n
+
+
+def hourly_profile(
+    start_s: NDArray[np.float64], interval_s: NDArray[np.float64], laeq: NDArray[np.float64], tz: str
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Energy-averaged LAeq per local clock hour (0..23) and the seconds measured in each."""
+    hour = assign(start_s, SCHEMES["dk"], tz).hour.astype(np.int64)
+    seconds = sum_by(hour, interval_s, 24)
+    energy = sum_by(hour, interval_s * np.power(10.0, laeq / 10.0), 24)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return level(energy / np.where(seconds > 0, seconds, np.nan)), seconds
+
+
+def _align(
+    table: DailyTable, days: list[date], scheme: PeriodScheme, tz: str
+) -> dict[str, NDArray[np.float64]]:
+    """Daily columns on every date of the period (NaN where a date has no data), plus measured seconds."""
+    cols = table.columns()
+    pos = {d.toordinal(): i for i, d in enumerate(days)}
+    out: dict[str, NDArray[np.float64]] = {}
+    for name, col in cols.items():
+        arr = np.full(len(days), np.nan)
+        for row, ordinal in enumerate(table.date_ordinal.tolist()):
+            if ordinal in pos:
+                arr[pos[ordinal]] = float(col[row])
+        out[name] = arr
+    lengths = period_seconds([d.toordinal() for d in days], scheme, tz)
+    for i, p in enumerate(scheme.names):  # measured seconds per period, for the period-wide levels
+        cov = np.nan_to_num(out.get(f"coverage_{p}", np.zeros(len(days))))
+        out[f"seconds_{p}"] = cov * lengths[:, i]
+    return out
+
+
+def period_wide(daily: dict[str, NDArray[np.float64]], scheme: PeriodScheme) -> dict[str, float]:
+    """L_p over all days (time-weighted energy mean of the daily L_p) and their Lden composite."""
+    levels = []
+    out: dict[str, float] = {}
+    for p in scheme.names:
+        lv = daily.get(f"l{p}", np.full(len(daily["lden"]), np.nan))
+        sec = daily[f"seconds_{p}"]
+        ok = np.isfinite(lv) & (sec > 0)
+        total = float(np.sum(sec[ok]))
+        value = float(level(np.sum(sec[ok] * np.power(10.0, lv[ok] / 10.0)) / total)) if total else np.nan
+        out[f"l{p}"] = value
+        levels.append(value)
+    out["lden"] = float(composite_level(np.array(levels), scheme))
+    return out
+
+
+def gather(store: ReadingStore, registry: Registry, req: ReportRequest) -> ReportData:
+    """Read the period's readings once and compute every table and series of the report."""
+    scheme = SCHEMES[req.scheme]
+    sensor = registry.get_sensor(req.sensor_id) or Sensor(sensor_id=req.sensor_id)
+    cols, sha, n = _read(store, req)
+    start_s, interval_s, laeq = cols.joined("start_s"), cols.joined("interval_s"), cols.joined("laeq")
+    table = daily_from_raw(
+        np.zeros(n, dtype=np.int64),
+        start_s,
+        interval_s,
+        laeq,
+        cols.joined("lafmax"),
+        cols.joined("lcpeak"),
+        sensor_ids=[req.sensor_id],
+        scheme=scheme,
+        tz=req.tz,
+        valid_threshold=req.coverage_threshold,
+        event_thresholds=EVENT_THRESHOLDS,
+    )
+    days = [req.first_day + timedelta(days=i) for i in range(req.n_days)]
+    daily = _align(table, days, scheme, req.tz)
+    hourly_db, hourly_s = hourly_profile(start_s, interval_s, laeq, req.tz)
+    lo, hi = req.bounds_ms()
+    data = ReportData(
+        request=req,
+        sensor=sensor,
+        scheme=scheme,
+        n_readings=n,
+        input_sha256=sha,
+        days=days,
+        daily=daily,
+        period_levels=period_wide(daily, scheme),
+        period_coverage=float(np.sum(interval_s)) / ((hi - lo) / 1000.0) if n else 0.0,
+        hourly_db=hourly_db,
+        hourly_seconds=hourly_s,
+    )
+    _compare(data, req)
+    return data
+
+
+def _compare(data: ReportData, req: ReportRequest) -> None:
+    profiles = targets.all_profiles()
+    pid = req.target_id or targets.profile_id_for(data.sensor.target_profile, data.sensor.source_type)
+    data.profile = profiles.get(pid or "")
+    if req.target_id and data.profile is None:
+        raise ValueError(f"unknown target profile {req.target_id!r}; known: {', '.join(sorted(profiles))}")
+    data.limits = targets.limits_for(data.profile, data.sensor.area_category)
+    # anything shorter than a year is indicative when compared with a limit value (SPEC §5)
+    indicative = req.n_days < 365 or data.period_coverage < req.coverage_threshold
+    for lim in data.limits:
+        value = data.period_levels.get(lim.metric)
+        data.comparisons.append(
+            targets.compare(
+                value,
+                lim,
+                facade=data.sensor.facade,
+                correction_db=req.facade_correction_db,
+                indicative=indicative,
+            )
+        )
