@@ -1,0 +1,52 @@
+"""One store fixture, parametrised over both backends: SQLite in tmp_path, the real influxd 1.6 via the shim."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from store.base import ReadingStore
+from store.influx import InfluxStore
+from store.sqlite import SqliteStore
+
+StoreFactory = Callable[..., Any]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("influx", marks=pytest.mark.influx)])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def make_store(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[StoreFactory]:
+    """``make_store(**options)``: a store on this test's own database (SQLite file or Influx database)."""
+    opened: list[Any] = []
+    database = f"t_{uuid.uuid4().hex[:12]}"
+    server = request.getfixturevalue("influx_server") if backend == "influx" else None
+    if server is not None:
+        server.create_database(database)
+
+    def make(**options: Any) -> Any:
+        store: Any
+        if server is not None:
+            store = InfluxStore(server.url, bucket=database, org="noiselab", **options)
+        else:
+            store = SqliteStore(tmp_path / "noise.db", **options)
+        opened.append(store)
+        return store
+
+    yield make
+    for store in opened:
+        store.close()
+    if server is not None and server.proc is not None:
+        server.drop_database(database)
+
+
+@pytest.fixture
+def store(make_store: StoreFactory) -> ReadingStore:
+    s: ReadingStore = make_store()
+    return s

@@ -1,0 +1,156 @@
+"""The ReadingStore contract, run against SqliteStore and InfluxStore (real influxd 1.6 behind the shim)."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from noiselab.readings import Reading
+from processing.rollups import Rollups
+from store.base import ReadingStore
+from tests.store.series import assert_rollups_equal, expected_rollups, local_midnight_s, series
+
+T0 = local_midnight_s("2026-05-04")  # a Monday, UTC+2
+ALL = (0, 2**62)
+
+
+def test_write_then_read_returns_columns_in_start_order(store: ReadingStore) -> None:
+    rs = series("s-1", T0, 100)
+    assert store.write(rs).stored == 100
+    cols = store.read("s-1", *ALL)
+    assert len(cols) == 100
+    np.testing.assert_array_equal(cols.start_ms, [r.start_ms for r in rs])
+    np.testing.assert_array_equal(cols.laeq, [r.laeq for r in rs])
+    np.testing.assert_array_equal(cols.interval_s, 10.0)
+    assert np.isnan(cols.lafmax[0]) and cols.lafmax[1] == rs[1].lafmax  # missing maxima come back as NaN
+    assert cols.start_ms.dtype == np.int64
+
+
+def test_resend_is_stored_once_and_first_version_wins(store: ReadingStore) -> None:
+    rs = series("s-1", T0, 50)
+    assert store.write(rs).stored == 50
+    changed = [Reading(r.sensor_id, r.start_ms, r.interval_s, r.laeq + 10, source="other") for r in rs]
+    result = store.write(changed)
+    assert (result.stored, result.duplicates, result.expired) == (0, 50, 0)
+    cols = store.read("s-1", *ALL)
+    assert len(cols) == 50
+    np.testing.assert_array_equal(cols.laeq, [r.laeq for r in rs])
+    latest = store.latest("s-1")
+    assert latest is not None and latest.source == "native"
+
+
+def test_duplicates_inside_one_batch_count_once(store: ReadingStore) -> None:
+    rs = series("s-1", T0, 10)
+    result = store.write([*rs, rs[3], rs[3], Reading("s-1", rs[0].start_ms, 10.0, 99.0)])
+    assert (result.stored, result.duplicates) == (10, 3)
+    assert store.read("s-1", *ALL).laeq[0] == rs[0].laeq
+    assert_rollups_equal(store.rollups("s-1", *ALL), expected_rollups(rs))
+
+
+def test_out_of_order_and_late_writes_build_the_same_rollups(store: ReadingStore) -> None:
+    rs = series("s-1", T0, 3 * 360 + 17)  # three hours and a bit of 10-s readings
+    shuffled = rs[:]
+    random.Random(1).shuffle(shuffled)
+    late = shuffled[:200]  # arrive after everything else, into hours that already have rollups
+    for i in range(200, len(shuffled), 97):
+        store.write(shuffled[i : i + 97])
+    store.write(late)
+    cols = store.read("s-1", *ALL)
+    np.testing.assert_array_equal(cols.start_ms, sorted(r.start_ms for r in rs))
+    assert_rollups_equal(store.rollups("s-1", *ALL), expected_rollups(rs))
+
+
+def test_resends_do_not_double_count_rollups(store: ReadingStore) -> None:
+    rs = series("s-1", T0, 720)
+    store.write(rs[:400])
+    store.write(rs[300:720])  # overlaps by 100
+    store.write(rs[::7])  # all old
+    store.write(rs[:1] * 5)
+    assert_rollups_equal(store.rollups("s-1", *ALL), expected_rollups(rs))
+    r = store.rollups("s-1", *ALL)
+    assert r.seconds.sum() == 7200.0
+
+
+def test_rollups_are_per_sensor_and_hour(store: ReadingStore) -> None:
+    a, b = series("s-a", T0, 400, seed=1), series("s-b", T0 + 1800, 400, seed=2)
+    store.write([x for pair in zip(a, b, strict=True) for x in pair])  # interleaved sensors in one batch
+    assert_rollups_equal(store.rollups("s-a", *ALL), expected_rollups(a))
+    assert_rollups_equal(store.rollups("s-b", *ALL), expected_rollups(b))
+    assert store.sensor_ids() == ["s-a", "s-b"]
+
+
+def test_rollups_select_hours_starting_in_the_range(store: ReadingStore) -> None:
+    store.write(series("s-1", T0, 6 * 360))
+    h0 = int(T0) * 1000
+    r = store.rollups("s-1", h0 + 3_600_000, h0 + 3 * 3_600_000)
+    assert r.bucket_s.tolist() == [int(T0) + 3600, int(T0) + 7200]
+    assert len(store.rollups("s-1", h0 + 1, h0 + 3_600_000)) == 0  # the first hour starts before the range
+    assert len(store.rollups("s-1", h0, h0 + 1)) == 1
+
+
+def test_large_range_and_empty_ranges(store: ReadingStore) -> None:
+    rs = series("s-1", T0, 6000, interval_s=1.0)
+    rs += series("s-1", local_midnight_s("2025-01-01"), 3, seed=5)  # far earlier
+    rs += series("s-1", local_midnight_s("2027-12-31"), 3, seed=6)  # far later
+    for i in range(0, len(rs), 2500):
+        store.write(rs[i : i + 2500])
+    cols = store.read("s-1", -(2**62), 2**62)
+    assert len(cols) == 6006
+    assert np.all(np.diff(cols.start_ms) > 0)
+    assert len(store.read("s-1", *ALL, limit=10)) == 10
+    assert store.read("s-1", *ALL, limit=10).start_ms[0] == min(r.start_ms for r in rs)
+    h0 = int(T0) * 1000
+    assert len(store.read("s-1", h0, h0)) == 0
+    assert len(store.read("s-1", h0 + 5, h0 - 5)) == 0
+    assert len(store.read("s-1", 0, h0 - 10**12)) == 0  # a range with no data
+    assert len(store.rollups("s-1", h0, h0)) == 0
+    assert len(store.rollups("s-1", 0, 1000)) == 0
+    assert store.rollups("s-1", -(2**62), 2**62).seconds.sum() == 6000 + 60
+
+
+def test_unknown_sensor(store: ReadingStore) -> None:
+    store.write(series("s-1", T0, 5))
+    assert store.latest("nobody") is None
+    assert len(store.read("nobody", *ALL)) == 0
+    empty = store.rollups("nobody", *ALL)
+    assert isinstance(empty, Rollups) and len(empty) == 0
+    assert "nobody" not in store.sensor_ids()
+
+
+def test_empty_store(store: ReadingStore) -> None:
+    assert store.sensor_ids() == []
+    assert store.write([]).stored == 0
+    store.ping()
+
+
+def test_latest_is_the_latest_start_not_the_last_write(store: ReadingStore) -> None:
+    rs = series("s-1", T0, 30)
+    store.write(rs[20:])
+    store.write(rs[:20])
+    latest = store.latest("s-1")
+    assert latest == rs[-1]
+
+
+def test_retention_deletes_raw_keeps_rollups_and_refuses_expired(make_store) -> None:  # type: ignore[no-untyped-def]
+    store = make_store(raw_retention_days=30)
+    now_s = T0 + 60 * 86400
+    old, recent = series("s-1", T0, 720), series("s-1", now_s - 86400, 360, seed=3)
+    store.write(old + recent)
+    store.apply_retention(now_s)
+    cols = store.read("s-1", *ALL)
+    np.testing.assert_array_equal(cols.start_ms, [r.start_ms for r in recent])
+    assert_rollups_equal(store.rollups("s-1", *ALL), expected_rollups(old + recent))
+    # a re-send of deleted readings cannot be told apart from new ones: refused, never counted twice
+    result = store.write(old[:100] + series("s-1", now_s - 3600, 10, seed=4))
+    assert (result.stored, result.expired, result.duplicates) == (10, 100, 0)
+    assert store.rollups("s-1", *ALL).seconds.sum() == (720 + 360 + 10) * 10.0
+    assert "s-1" in store.sensor_ids()
+
+
+def test_retention_zero_keeps_everything(store: ReadingStore) -> None:
+    rs = series("s-1", T0, 10)
+    store.write(rs)
+    store.apply_retention(T0 + 10 * 365 * 86400)
+    assert len(store.read("s-1", *ALL)) == 10
