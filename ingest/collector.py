@@ -18,7 +18,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import unquote, urlparse
 
 import paho.mqtt.client as mqtt
@@ -27,11 +27,11 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from ingest import metrics
-from ingest.decoders import Decoded, Message, decode, format_for_topic
-from noiselab.errors import InvalidReading, NoiselabError, StoreUnavailable
-from noiselab.readings import Reading
+from ingest.decoders import Message, format_for_topic
+from ingest.pipeline import Outcome, Pipeline, decode_message
+from noiselab.errors import StoreUnavailable
 from store.base import ReadingStore
-from store.registry import DeadLetter, Registry
+from store.registry import Registry
 
 log = logging.getLogger(__name__)
 
@@ -85,11 +85,9 @@ class _Pending:
     mid: int
     qos: int
     topic: str
-    fmt: str | None
-    decoded: Decoded | None = None
-    error: InvalidReading | None = None
-    raw: bytes = b""
-    readings: list[Reading] = field(default_factory=list)
+    raw: bytes
+    received_s: float
+    outcome: Outcome | None = None
 
 
 def make_client(
@@ -121,13 +119,10 @@ class Collector:
         registry: Registry,
         *,
         clock: Callable[[], float] = time.time,
-        rules: object | None = None,
     ) -> None:
         self.cfg = cfg
-        self.store = store
-        self.registry = registry
+        self.pipeline = Pipeline(store, registry)
         self.clock = clock
-        self.rules = rules
         self._queue: queue.Queue[_Pending] = queue.Queue(maxsize=cfg.max_unacked)
         self._stop = threading.Event()
         self._connected = threading.Event()
@@ -209,28 +204,21 @@ class Collector:
             log.warning("collector disconnected (%s); paho reconnects with backoff", reason)
 
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
-        fmt = format_for_topic(msg.topic)
-        pending = _Pending(mid=msg.mid, qos=msg.qos, topic=msg.topic, fmt=fmt, raw=bytes(msg.payload))
-        metrics.MESSAGES.labels(fmt or "unknown").inc()
+        pending = _Pending(
+            mid=msg.mid, qos=msg.qos, topic=msg.topic, raw=bytes(msg.payload), received_s=self.clock()
+        )
         self._queue.put(pending)  # blocks the network loop when full: back-pressure
         metrics.UNACKED.set(self._queue.qsize())
 
     # --- writer thread ------------------------------------------------------------------------------
-    def _decode(self, p: _Pending) -> None:
-        if p.fmt is None:
-            p.error = InvalidReading("unknown_topic", f"no decoder for topic {p.topic!r}")
-            return
-        try:
-            p.decoded = decode(
-                p.fmt,
-                Message(topic=p.topic, headers={}, body=p.raw, received_s=self.clock()),
-                rules=self.rules,
-            )  # type: ignore[arg-type]
-            p.readings = p.decoded.readings
-        except InvalidReading as exc:
-            p.error = exc
-        except NoiselabError as exc:
-            p.error = InvalidReading("undecodable", str(exc))
+    def _decode(self, p: _Pending) -> Outcome:
+        fmt = format_for_topic(p.topic)
+        metrics.MESSAGES.labels(fmt or "unknown").inc()
+        message = Message(topic=p.topic, headers={}, body=p.raw, received_s=p.received_s)
+        out = decode_message(fmt, message, self.pipeline.rules())
+        if fmt == "native":
+            out.vendor = p.topic.split("/")[1]
+        return out
 
     def _take_batch(self) -> list[_Pending]:
         batch: list[_Pending] = []
@@ -246,9 +234,9 @@ class Collector:
                 continue
             if deadline is None:
                 deadline = time.monotonic() + self.cfg.batch_wait_s
-            self._decode(p)
+            p.outcome = self._decode(p)
             batch.append(p)
-            n_readings += len(p.readings)
+            n_readings += len(p.outcome.readings)
         return batch
 
     def _write_loop(self) -> None:
@@ -260,15 +248,11 @@ class Collector:
                 self._commit(batch)
 
     def _commit(self, batch: list[_Pending]) -> None:
-        readings = [r for p in batch for r in p.readings]
-        letters = self._dead_letters(batch)
+        outcomes = [p.outcome for p in batch if p.outcome is not None]
         backoff = 0.5
         while True:
             try:
-                result = self.store.write(readings)
-                self.registry.add_dead_letters(letters)
-                if readings:
-                    self.registry.ensure_sensors({r.sensor_id for r in readings})
+                result = self.pipeline.commit(outcomes)
                 break
             except StoreUnavailable as exc:
                 metrics.STORE_ERRORS.inc()
@@ -282,9 +266,11 @@ class Collector:
                 if self._stop.wait(backoff):
                     return
                 backoff = min(backoff * 2, self.cfg.max_backoff_s)
-        self._count(batch, result.stored, result.duplicates)
         for p in batch:
             self.client.ack(p.mid, p.qos)
+        self.stored += result.stored
+        self.duplicates += result.duplicates
+        self.refused += result.refused
         self.acked += len(batch)
         metrics.BATCHES.inc()
         metrics.UNACKED.set(self._queue.qsize())
@@ -293,28 +279,5 @@ class Collector:
             len(batch),
             result.stored,
             result.duplicates,
-            len(letters),
+            result.refused,
         )
-
-    def _dead_letters(self, batch: list[_Pending]) -> list[DeadLetter]:
-        letters = []
-        for p in batch:
-            source = p.fmt or "unknown"
-            errors = [p.error] if p.error else (p.decoded.refused if p.decoded else [])
-            for err in errors:
-                metrics.REFUSED.labels(source, err.reason).inc()
-                letters.append(
-                    DeadLetter(source=source, reason=err.reason, detail=err.detail, raw=p.raw, topic=p.topic)
-                )
-        return letters
-
-    def _count(self, batch: list[_Pending], stored: int, duplicates: int) -> None:
-        self.stored += stored
-        self.duplicates += duplicates
-        self.refused += sum(1 for p in batch if p.error) + sum(
-            len(p.decoded.refused) for p in batch if p.decoded
-        )
-        sources = {p.fmt or "unknown" for p in batch if p.readings}
-        label = sources.pop() if len(sources) == 1 else "mixed"
-        metrics.READINGS_STORED.labels(label).inc(stored)
-        metrics.READINGS_DUPLICATE.labels(label).inc(duplicates)

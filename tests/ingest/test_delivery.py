@@ -1,0 +1,188 @@
+"""At-least-once delivery against a real Mosquitto (SPEC §8): crash, SIGTERM, back-pressure, shared
+subscriptions. Every test ends with an exact count: published = stored, no duplicates in the store."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from ingest.collector import Collector, CollectorConfig, MqttTarget, make_client
+from noiselab.errors import StoreUnavailable
+from noiselab.readings import Reading
+from store.base import WriteResult
+from store.registry import Registry
+from store.sqlite import SqliteStore
+from tests.services import Mosquitto, wait_until
+
+pytestmark = pytest.mark.mqtt
+
+T0 = 1_780_000_000  # 2026-05-28, in the past
+
+
+def messages(n: int, per: int = 10, sensor: str = "d-1") -> list[tuple[str, bytes]]:
+    out = []
+    for i in range(n):
+        body = {"start": T0 + i * per, "interval_s": 1, "laeq": [50.0 + (i + k) % 30 for k in range(per)]}
+        out.append((f"noise/acme/{sensor}/levels", json.dumps(body).encode()))
+    return out
+
+
+def publish(url: str, items: Sequence[tuple[str, bytes]]) -> None:
+    client = make_client(CollectorConfig(url=url), client_id="test-pub", manual_ack=False)
+    client.max_queued_messages_set(0)
+    client.max_inflight_messages_set(100)
+    t = MqttTarget.parse(url)
+    client.connect(t.host, t.port)
+    client.loop_start()
+    infos = [client.publish(topic, body, qos=1) for topic, body in items]
+    for info in infos:
+        info.wait_for_publish(30)
+    client.loop_stop()
+    client.disconnect()
+
+
+def count(db: Path, sensor: str = "d-1") -> int:
+    return len(SqliteStore(db).read(sensor, 0, 2**62))
+
+
+def progress(proc: subprocess.Popen, data: Path, target: int) -> bool:  # type: ignore[type-arg]
+    """True once ``target`` readings are stored; fails at once if the collector died."""
+    if proc.poll() not in (None, -9):
+        pytest.fail(
+            f"collector exited with {proc.returncode}: {(data / 'collector.log').read_text()[-2000:]}"
+        )
+    return count(data / "noise.db") >= target
+
+
+def spawn_collector(mosquitto: Mosquitto, data: Path) -> subprocess.Popen:  # type: ignore[type-arg]
+    env = {
+        **os.environ,
+        "NOISELAB_MQTT_URL": mosquitto.url,
+        "NOISELAB_DATA_DIR": str(data),
+        "NOISELAB_BATCH_SIZE": "200",
+        "NOISELAB_LOG_LEVEL": "WARNING",
+    }
+    with open(data / "collector.log", "ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "noiselab.cli", "collect"], env=env, stdout=subprocess.DEVNULL, stderr=log
+        )
+
+
+def subscribe_once(mosquitto: Mosquitto, data: Path) -> None:
+    """Create the collector's persistent session, then stop it gracefully."""
+    proc = spawn_collector(mosquitto, data)
+    first = messages(1)
+
+    def subscribed() -> bool:  # re-publishing the same readings is harmless: writes are idempotent
+        publish(mosquitto.url, first)
+        return (data / "noise.db").exists() and count(data / "noise.db") == 10
+
+    wait_until(subscribed, interval_s=0.3, what="the collector's subscription")
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(30) == 0
+
+
+def test_sigkill_loses_nothing(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    subscribe_once(mosquitto, tmp_path)
+    items = messages(3000)[1:]  # 2999 messages x 10 readings, the broker queues them for our session
+    publish(mosquitto.url, items)
+    kills = 0
+    for _ in range(4):  # start, let it write some, SIGKILL at an arbitrary point
+        proc = spawn_collector(mosquitto, tmp_path)
+        before = count(tmp_path / "noise.db")
+        wait_until(lambda p=proc, b=before: progress(p, tmp_path, b + 1), what="progress")
+        proc.kill()
+        proc.wait(10)
+        kills += 1
+    proc = spawn_collector(mosquitto, tmp_path)
+    wait_until(lambda: progress(proc, tmp_path, 30_000), timeout_s=120, what="all readings stored")
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(30) == 0
+    cols = SqliteStore(tmp_path / "noise.db").read("d-1", 0, 2**62)
+    assert len(cols) == 30_000 and len(set(cols.start_ms.tolist())) == 30_000 and kills == 4
+
+
+def test_sigterm_flushes_and_acknowledges_only_what_is_written(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    subscribe_once(mosquitto, tmp_path)
+    publish(mosquitto.url, messages(2000)[1:])
+    proc = spawn_collector(mosquitto, tmp_path)
+    wait_until(lambda: progress(proc, tmp_path, 101), what="some progress")
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(30) == 0
+    after_term = count(tmp_path / "noise.db")
+    proc = spawn_collector(mosquitto, tmp_path)
+    wait_until(lambda: progress(proc, tmp_path, 20_000), timeout_s=90, what="the rest after restart")
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(30) == 0
+    assert 100 < after_term <= 20_000
+
+
+class FlakyStore:
+    """The real SqliteStore, made unavailable on demand (we own this wrapper; the broker is real)."""
+
+    def __init__(self, inner: SqliteStore) -> None:
+        self.inner = inner
+        self.down = threading.Event()
+        self.failures = 0
+
+    def write(self, readings: Sequence[Reading]) -> WriteResult:
+        if self.down.is_set():
+            self.failures += 1
+            raise StoreUnavailable("test: store is away")
+        return self.inner.write(readings)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+
+def test_store_away_means_back_pressure_not_loss(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    store = FlakyStore(SqliteStore(tmp_path / "noise.db"))
+    cfg = CollectorConfig(
+        url=mosquitto.url,
+        client_id="bp",
+        max_unacked=50,
+        batch_size=100,
+        batch_wait_s=0.05,
+        max_backoff_s=0.5,
+    )
+    collector = Collector(cfg, store, Registry(tmp_path / "registry.db"))  # type: ignore[arg-type]
+    collector.start()
+    store.down.set()
+    publish(mosquitto.url, messages(500))
+    wait_until(lambda: store.failures >= 3, what="failed writes while the store is away")
+    assert collector.acked == 0 and collector._queue.qsize() <= 50  # bounded, nothing acknowledged
+    store.down.clear()
+    wait_until(lambda: count(tmp_path / "noise.db") == 5000, timeout_s=60, what="everything after recovery")
+    collector.stop()
+    assert collector.acked == 500 and collector.duplicates == 0
+
+
+def test_shared_subscription_splits_the_load(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "noise.db")
+    collectors = [
+        Collector(
+            CollectorConfig(
+                url=mosquitto.url, client_id=f"share-{i}", shared_group="noiselab", batch_wait_s=0.05
+            ),
+            store,
+            Registry(tmp_path / "registry.db"),
+        )
+        for i in range(2)
+    ]
+    for c in collectors:
+        c.start()
+    publish(mosquitto.url, messages(400))
+    wait_until(lambda: count(tmp_path / "noise.db") == 4000, timeout_s=60, what="all readings")
+    for c in collectors:
+        c.stop()
+    assert sum(c.acked for c in collectors) == 400  # each message went to exactly one collector
+    assert all(c.acked > 0 for c in collectors)
+    assert sum(c.duplicates for c in collectors) == 0
