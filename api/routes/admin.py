@@ -1,0 +1,113 @@
+"""Admin: create and edit sensors (placing auto-registered ones), and API keys."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Path
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.auth import KeysDep, RequireAdmin
+from api.deps import RegistryDep
+from api.views.query import SENSOR_ID
+from api.views.targets import ProfilesDep, profile_exists
+from noiselab.errors import UnknownSensor
+from noiselab.targets import AREA_CATEGORIES
+from store.registry import Sensor
+
+router = APIRouter(tags=["admin"])
+
+AreaCategory = Literal[AREA_CATEGORIES]  # type: ignore[valid-type]
+SourceType = Literal["road", "rail", "industry", "aircraft", "wind", "mixed", "other"]
+
+
+class SensorFields(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, max_length=200, examples=["Vallensbæk Torvevej"])
+    vendor: str | None = Field(None, max_length=64, examples=["simlab"])
+    lat: float | None = Field(None, ge=-90, le=90, examples=[55.619])
+    lon: float | None = Field(None, ge=-180, le=180, examples=[12.386])
+    area_category: AreaCategory | None = Field(None, description="Land use at the receiver")
+    source_type: SourceType | None = Field(None, description="Dominant noise source")
+    facade: bool | None = Field(None, description="Mounted on a façade (levels lowered before comparison)")
+    sonometer_class: Literal["1", "2"] | None = Field(None, description="IEC 61672-1 class")
+    interval_s: float | None = Field(None, gt=0, le=86_400, description="Reporting interval in seconds")
+    target_profile: str | None = Field(None, max_length=64, examples=["dk-road"])
+    public: bool | None = Field(None, description="Shown on the resident page and to the public API")
+    placed: bool | None = Field(None, description="Default: true once lat and lon are known")
+
+
+class SensorIn(SensorFields):
+    sensor_id: str = Field(pattern=r"^[A-Za-z0-9._-]{1,64}$", examples=["vb-torvevej-01"])
+
+
+def _apply(sensor: Sensor, fields: dict[str, Any], profiles: Any) -> Sensor:
+    profile = fields.get("target_profile")
+    if profile is not None and not profile_exists(profiles, profile):
+        raise HTTPException(422, f"unknown target profile {profile!r}; see GET /v1/targets")
+    for key, value in fields.items():
+        setattr(sensor, key, value)
+    if "placed" not in fields and sensor.lat is not None and sensor.lon is not None:
+        sensor.placed = True
+    return sensor
+
+
+@router.post("/v1/sensors", status_code=201, summary="Register a sensor (admin)")
+def create_sensor(
+    body: SensorIn, _: RequireAdmin, registry: RegistryDep, profiles: ProfilesDep
+) -> dict[str, Any]:
+    if registry.get_sensor(body.sensor_id) is not None:
+        raise HTTPException(409, f"sensor {body.sensor_id!r} exists; use PATCH to change it")
+    fields = body.model_dump(exclude_none=True, exclude={"sensor_id"})
+    sensor = _apply(Sensor(body.sensor_id), fields, profiles)
+    registry.upsert_sensor(sensor)
+    return sensor.as_dict()
+
+
+@router.patch(
+    "/v1/sensors/{sensor_id}",
+    summary="Edit or place a sensor (admin)",
+    description="Only the fields given change. Giving lat and lon places an auto-registered sensor.",
+)
+def patch_sensor(
+    body: SensorFields,
+    _: RequireAdmin,
+    registry: RegistryDep,
+    profiles: ProfilesDep,
+    sensor_id: str = SENSOR_ID,
+) -> dict[str, Any]:
+    sensor = registry.get_sensor(sensor_id)
+    if sensor is None:
+        raise UnknownSensor(f"no sensor {sensor_id!r} in the registry")
+    sensor = _apply(sensor, body.model_dump(exclude_unset=True), profiles)
+    registry.upsert_sensor(sensor)
+    return sensor.as_dict()
+
+
+class KeyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["vendor", "engineer", "admin"]
+    vendor: str | None = Field(None, pattern=r"^[A-Za-z0-9._-]{1,64}$", description="Vendor keys only")
+    label: str | None = Field(None, max_length=200)
+
+
+@router.get("/v1/keys", summary="API keys (admin); the keys themselves are never shown again")
+def list_keys(_: RequireAdmin, keys: KeysDep) -> list[dict[str, Any]]:
+    return [k.as_dict() for k in keys.list()]
+
+
+@router.post("/v1/keys", status_code=201, summary="Create an API key (admin); the key is in the answer once")
+def create_key(body: KeyIn, _: RequireAdmin, keys: KeysDep) -> dict[str, Any]:
+    try:
+        info, key = keys.create(body.role, vendor=body.vendor, label=body.label)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    return {**info.as_dict(), "key": key}
+
+
+@router.delete("/v1/keys/{key_id}", status_code=204, summary="Revoke an API key (admin)")
+def revoke_key(_: RequireAdmin, keys: KeysDep, key_id: Annotated[int, Path(ge=1, le=2**62)]) -> None:
+    if not keys.revoke(key_id):
+        raise HTTPException(404, f"no active key {key_id}")

@@ -1,0 +1,116 @@
+"""Compliance over a range of local dates: per sensor and limit, the value, limit, margin, exceedance,
+coverage and whether the answer is only indicative.
+
+The range's period levels use all data of each period in the range (as annual values do, Directive
+2002/49/EC Annex I), then Lden from them with the scheme's nominal hours:
+
+    L_p = 10·log10( Σ_range E_p / Σ_range T_p ),   coverage_p = Σ T_p / actual seconds of p in the range
+
+``indicative`` is true when the range is shorter than a year (365 days) or the coverage behind the value is
+below the threshold. The façade correction is applied where the sensor is façade-mounted.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import numpy as np
+
+from api.views.query import date_range_ms
+from api.views.source import hourly_rollups
+from noiselab.settings import Settings
+from noiselab.targets import Limit, compare
+from processing.daily import composite_level
+from processing.daysums import day_sums_from_rollups
+from processing.decibel import level
+from processing.periods import SCHEMES, period_seconds
+from store.base import ReadingStore
+from store.registry import Sensor
+
+MAX_DAYS = 366
+
+COLUMNS = [
+    ("sensor_id", "sensor_id"),
+    ("start", "start_date_local"),
+    ("end", "end_date_local"),
+    ("metric", "metric"),
+    ("measured_db", "measured_db"),
+    ("facade_correction_db", "facade_correction_db"),
+    ("value_db", "free_field_db"),
+    ("limit_db", "limit_db"),
+    ("margin_db", "margin_db"),
+    ("exceeded", "exceeded"),
+    ("coverage", "coverage_ratio"),
+    ("indicative", "indicative"),
+    ("profile", "profile"),
+    ("profile_version", "profile_version"),
+    ("kind", "limit_kind"),
+    ("label", "limit_label"),
+    ("source_url", "source_url"),
+]
+
+
+def _round(v: float) -> float | None:
+    return None if np.isnan(v) else round(float(v), 2)
+
+
+def range_levels(
+    store: ReadingStore, sensor_id: str, start: date, end: date, settings: Settings
+) -> tuple[dict[str, float | None], dict[str, float]]:
+    """Levels by metric name and coverage by metric name over local dates start..end."""
+    scheme = SCHEMES[settings.scheme]
+    start_ms, end_ms = date_range_ms(start, end, settings.tz, max_days=MAX_DAYS)
+    sums = day_sums_from_rollups(
+        hourly_rollups(store, sensor_id, start_ms, end_ms), scheme=scheme, tz=settings.tz
+    )
+    dates = np.arange(start.toordinal(), end.toordinal() + 1)
+    period_len = period_seconds(dates, scheme, settings.tz).sum(axis=0).astype(np.float64)
+    energy, seconds = sums.energy.sum(axis=0), sums.seconds.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        periods = level(energy / np.where(seconds > 0, seconds, np.nan))
+        laeq = level(energy.sum() / seconds.sum()) if seconds.sum() > 0 else np.float64(np.nan)
+    cov_p = np.minimum(1.0, seconds / period_len)
+    cov = float(min(1.0, seconds.sum() / period_len.sum()))
+    values: dict[str, float | None] = {
+        "lden": _round(composite_level(periods, scheme)),
+        "laeq24": _round(laeq),
+    }
+    coverage = {"lden": float(cov_p.min()), "laeq24": cov, "lafmax": cov}
+    for j, name in enumerate(scheme.names):
+        values[f"l{name}"] = _round(periods[j])
+        coverage[f"l{name}"] = float(cov_p[j])
+    fmax = sums.lafmax[np.isfinite(sums.lafmax)]
+    values["lafmax"] = _round(fmax.max()) if fmax.size else None
+    return values, coverage
+
+
+def compliance_rows(
+    store: ReadingStore, sensor: Sensor, limits: list[Limit], start: date, end: date, settings: Settings
+) -> list[dict[str, Any]]:
+    if not limits:
+        return []
+    values, coverage = range_levels(store, sensor.sensor_id, start, end, settings)
+    short = (end - start).days + 1 < 365
+    rows = []
+    for lim in limits:
+        cov = round(coverage.get(lim.metric, 0.0), 4)
+        indicative = short or cov < settings.coverage_threshold or values.get(lim.metric) is None
+        row = compare(
+            values.get(lim.metric),
+            lim,
+            facade=sensor.facade,
+            correction_db=settings.facade_correction_db,
+            indicative=indicative,
+        )
+        rows.append(
+            {
+                "sensor_id": sensor.sensor_id,
+                "start": start.isoformat(),
+                "end": end.isoformat(),
+                "measured_db": values.get(lim.metric),
+                "coverage": cov,
+                **row,
+            }
+        )
+    return rows

@@ -1,0 +1,140 @@
+"""Levels per interval: raw readings, or energy-averaged LAeq with max LAFmax/LCpeak per 1min/15min/1h/1d.
+
+    LAeq,bucket = 10·log10( Σ interval_s·10^(LAeq/10) / Σ interval_s )     (ISO 1996-1; never a dB mean)
+    coverage    = measured seconds / length of the bucket
+
+``1d`` buckets are local calendar dates (settings.tz, 23/24/25 h); the others are UTC-aligned.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from api.current import iso_utc
+from api.views.query import bad_query
+from api.views.source import hourly_rollups, raw_pages, rollups_from_raw
+from processing.daysums import day_sums_from_rollups
+from processing.decibel import level
+from processing.localtime import hour_starts
+from processing.periods import SCHEMES
+from processing.rollups import Rollups
+from store.base import ReadingStore
+
+BUCKET_S = {"1min": 60, "15min": 900, "1h": 3600, "1d": 86_400}
+MAX_ROWS = 10_000  # per response, any interval
+MAX_RAW_SPAN_S = 7 * 86_400
+
+COLUMNS = [
+    ("start", "start_utc"),
+    ("interval_s", "interval_s"),
+    ("laeq", "laeq_db"),
+    ("lafmax", "lafmax_db"),
+    ("lcpeak", "lcpeak_db"),
+    ("seconds", "measured_s"),
+    ("coverage", "coverage_ratio"),
+]
+
+
+def check_span(interval: str, start_ms: int, end_ms: int) -> None:
+    span_s = (end_ms - start_ms) / 1000
+    if interval == "raw":
+        if span_s > MAX_RAW_SPAN_S:
+            raise bad_query("end", "range too large: raw levels cover at most 7 days per request")
+    elif span_s / BUCKET_S[interval] > MAX_ROWS:
+        raise bad_query("end", f"range too large: at most {MAX_ROWS} {interval} intervals per request")
+
+
+def _num(v: float, nd: int = 2) -> float | None:
+    return None if math.isnan(v) else round(v, nd)
+
+
+def raw_rows(store: ReadingStore, sensor_id: str, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
+    page = next(raw_pages(store, sensor_id, start_ms, end_ms, page_rows=MAX_ROWS + 1), None)
+    if page is None:
+        return []
+    if len(page) > MAX_ROWS:
+        raise bad_query("end", f"more than {MAX_ROWS} readings in this range; ask for a shorter range")
+    return [
+        {
+            "start": iso_utc(int(t)),
+            "interval_s": float(d),
+            "laeq": _num(lv),
+            "lafmax": _num(fm),
+            "lcpeak": _num(cp),
+            "seconds": float(d),
+            "coverage": 1.0,
+        }
+        for t, d, lv, fm, cp in zip(
+            page.start_ms.tolist(),
+            page.interval_s.tolist(),
+            page.laeq.tolist(),
+            page.lafmax.tolist(),
+            page.lcpeak.tolist(),
+            strict=True,
+        )
+    ]
+
+
+def _rows(
+    starts_s: np.ndarray,
+    lens_s: np.ndarray,
+    energy: np.ndarray,
+    seconds: np.ndarray,
+    fmax: np.ndarray,
+    cpk: np.ndarray,
+) -> list[dict[str, Any]]:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        laeq = level(energy / seconds)
+    cov = np.minimum(1.0, seconds / lens_s)
+    return [
+        {
+            "start": iso_utc(int(t) * 1000),
+            "interval_s": float(n),
+            "laeq": _num(lv),
+            "lafmax": _num(fm),
+            "lcpeak": _num(cp),
+            "seconds": float(s),
+            "coverage": round(c, 4),
+        }
+        for t, n, lv, fm, cp, s, c in zip(
+            starts_s.tolist(),
+            lens_s.tolist(),
+            laeq.tolist(),
+            fmax.tolist(),
+            cpk.tolist(),
+            seconds.tolist(),
+            cov.tolist(),
+            strict=True,
+        )
+    ]
+
+
+def bucket_rows(
+    store: ReadingStore, sensor_id: str, start_ms: int, end_ms: int, interval: str, tz: str
+) -> list[dict[str, Any]]:
+    """Rows of energy-averaged buckets (only buckets with data)."""
+    if interval == "1d":
+        return _local_days(hourly_rollups(store, sensor_id, start_ms, end_ms), tz)
+    size = BUCKET_S[interval]
+    r: Rollups = (
+        hourly_rollups(store, sensor_id, start_ms, end_ms)
+        if size == 3600
+        else rollups_from_raw(store, sensor_id, start_ms, end_ms, bucket_s=size)
+    )
+    return _rows(r.bucket_s, np.full(len(r), float(size)), r.energy, r.seconds, r.lafmax, r.lcpeak)
+
+
+def _local_days(r: Rollups, tz: str) -> list[dict[str, Any]]:
+    sums = day_sums_from_rollups(r, scheme=SCHEMES["dk"], tz=tz)
+    bounds = hour_starts(sums.date_ordinal, tz)
+    return _rows(
+        bounds[:, 0],
+        (bounds[:, 24] - bounds[:, 0]).astype(np.float64),
+        sums.energy.sum(axis=1),
+        sums.seconds.sum(axis=1),
+        sums.lafmax,
+        sums.lcpeak,
+    )

@@ -1,0 +1,69 @@
+"""Query validation shared by the routes: time ranges with zones, local date ranges, sensor visibility.
+
+Every refusal is a 422 ``RequestValidationError`` (problem+json "Invalid request") naming the parameter, or a
+404 for a sensor the caller may not see (private sensors are not revealed to the public).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+import numpy as np
+from fastapi import Depends, Path, Request
+from fastapi.exceptions import RequestValidationError
+
+from api.auth import Caller, Principal
+from noiselab.errors import UnknownSensor
+from processing.localtime import hour_starts
+from store.base import ReadingStore
+from store.registry import Registry, Sensor
+
+
+def bad_query(param: str, msg: str) -> RequestValidationError:
+    return RequestValidationError([{"loc": ("query", param), "msg": msg, "type": "value_error"}])
+
+
+def time_range_ms(start: datetime, end: datetime, *, max_s: float) -> tuple[int, int]:
+    """[start, end) as UTC epoch ms; refuses end <= start and spans longer than ``max_s``."""
+    start_ms, end_ms = int(start.timestamp() * 1000), int(end.timestamp() * 1000)
+    if end_ms <= start_ms:
+        raise bad_query("end", "end must be after start")
+    if end_ms - start_ms > max_s * 1000:
+        raise bad_query("end", f"range too large: at most {max_s / 86400:g} days for this query")
+    return start_ms, end_ms
+
+
+def date_range_ms(start: date, end: date, tz: str, *, max_days: int) -> tuple[int, int]:
+    """Local dates ``start``..``end`` (both included) as a UTC [start, end) in ms, at most ``max_days``."""
+    if end < start:
+        raise bad_query("end", "end must not be before start")
+    if (end - start).days + 1 > max_days:
+        raise bad_query("end", f"range too large: at most {max_days} days")
+    bounds = hour_starts(np.array([start.toordinal(), end.toordinal()]), tz)
+    return int(bounds[0, 0]) * 1000, int(bounds[1, 24]) * 1000
+
+
+def visible_sensor(registry: Registry, store: ReadingStore, caller: Principal, sensor_id: str) -> Sensor:
+    """The sensor if the caller may see it: engineers see every sensor, the public only public ones."""
+    sensor = registry.get_sensor(sensor_id)
+    if sensor is None and caller.engineer and store.latest(sensor_id) is not None:
+        sensor = Sensor(sensor_id)  # data without a registry entry: visible to engineers as unplaced
+    if sensor is None or not (sensor.public or caller.engineer):
+        raise UnknownSensor(f"no sensor {sensor_id!r}")
+    return sensor
+
+
+SENSOR_ID = Path(
+    pattern=r"^[A-Za-z0-9._-]{1,64}$",
+    description="Sensor id (1-64 letters, digits, . _ -)",
+    examples=["sim-001"],
+)
+
+
+def _visible(request: Request, caller: Caller, sensor_id: str = SENSOR_ID) -> Sensor:
+    return visible_sensor(request.app.state.registry, request.app.state.store, caller, sensor_id)
+
+
+VisibleSensor = Annotated[Sensor, Depends(_visible)]
+"""The path's sensor, if the caller may see it (404 otherwise)."""
