@@ -8,10 +8,12 @@ from typing import Any
 from fastapi import FastAPI
 
 from api import problems
-from api.routes import health, page, sensors
+from api.routes import admin, daily, events, health, levels, ngsi, page, sensors, targets
 from noiselab import __version__
 from noiselab.settings import Settings
 from store.base import ReadingStore
+from store.keys import ApiKeys
+from store.profiles import TargetProfiles
 from store.registry import Registry
 
 DESCRIPTION = """
@@ -23,15 +25,25 @@ records are keyed by local date (Europe/Copenhagen by default).
 
 
 def create_app(
-    settings: Settings, store: ReadingStore, registry: Registry, *, collector: Any = None
+    settings: Settings,
+    store: ReadingStore,
+    registry: Registry,
+    *,
+    collector: Any = None,
+    keys: ApiKeys | None = None,
 ) -> FastAPI:
     app = FastAPI(title="noiselab", version=__version__, description=DESCRIPTION)
     app.state.settings = settings
     app.state.store = store
     app.state.registry = registry
     app.state.collector = collector
+    app.state.keys = keys or ApiKeys(registry.path)  # API keys and custom targets live in the registry file
+    app.state.profiles = TargetProfiles(registry.path)
     problems.install(app)
     app.include_router(health.router)
     app.include_router(sensors.router)
+    app.include_router(admin.router)
+    for router in (levels.router, daily.router, events.router, ngsi.router, targets.router):
+        app.include_router(router)
     app.include_router(page.router)
     return app
