@@ -8,7 +8,8 @@ from typing import Any
 from fastapi import FastAPI
 
 from api import problems
-from api.routes import admin, daily, events, health, levels, ngsi, page, sensors, targets
+from api.routes import admin, daily, events, health, ingest, levels, ngsi, page, public, sensors, targets
+from ingest.pipeline import Pipeline
 from noiselab import __version__
 from noiselab.settings import Settings
 from store.base import ReadingStore
@@ -39,11 +40,14 @@ def create_app(
     app.state.collector = collector
     app.state.keys = keys or ApiKeys(registry.path)  # API keys and custom targets live in the registry file
     app.state.profiles = TargetProfiles(registry.path)
+    app.state.pipeline = Pipeline(store, registry)
     problems.install(app)
     app.include_router(health.router)
     app.include_router(sensors.router)
     app.include_router(admin.router)
+    app.include_router(ingest.router)
     for router in (levels.router, daily.router, events.router, ngsi.router, targets.router):
         app.include_router(router)
+    app.include_router(public.router)
     app.include_router(page.router)
     return app
