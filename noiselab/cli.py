@@ -283,12 +283,47 @@ def keys() -> None:
     """API keys: create, list, revoke."""
 
 
+_KEY_OPTIONS = [
+    click.option("--data-dir", default=None, help="Where the registry lives (NOISELAB_DATA_DIR)."),
+    click.option("--config", "config_file", default=None, help="TOML config file (NOISELAB_CONFIG)."),
+]
+
+
+def _key_options(fn):  # type: ignore[no-untyped-def]
+    for option in reversed(_KEY_OPTIONS):
+        fn = option(fn)
+    return fn
+
+
 @keys.command("create")
 @click.option("--role", type=click.Choice(["vendor", "engineer", "admin"]), required=True)
-@click.option("--vendor", default=None)
-def keys_create(role: str, vendor: str | None) -> None:
+@click.option("--vendor", default=None, help="Vendor name (vendor keys only): the MQTT user / topic vendor.")
+@click.option("--label", default=None, help="A note to recognise the key by in 'keys list'.")
+@_key_options
+def keys_create(role: str, vendor: str | None, label: str | None, **flags: object) -> None:
     """Create a key; it is printed once, alone on the last line."""
-    _not_yet("keys create")
+    from noiselab.commands import keys as cmd
+
+    cmd.create(_load(**flags), role, vendor, label)
+
+
+@keys.command("list")
+@_key_options
+def keys_list(**flags: object) -> None:
+    """List keys: id, role, vendor, first characters, created, state, label."""
+    from noiselab.commands import keys as cmd
+
+    cmd.list_keys(_load(**flags))
+
+
+@keys.command("revoke")
+@click.argument("key_id", type=int)
+@_key_options
+def keys_revoke(key_id: int, **flags: object) -> None:
+    """Revoke a key by its id (see 'keys list')."""
+    from noiselab.commands import keys as cmd
+
+    cmd.revoke(_load(**flags), key_id)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,46 @@
+"""``noiselab keys``: create, list and revoke API keys in the registry of ``--data-dir``/NOISELAB_DATA_DIR."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import click
+
+from noiselab.settings import Settings
+from store.keys import ApiKeys
+
+
+def _open(settings: Settings) -> ApiKeys:
+    return ApiKeys(settings.registry_path)
+
+
+def create(settings: Settings, role: str, vendor: str | None, label: str | None) -> None:
+    try:
+        info, key = _open(settings).create(role, vendor=vendor, label=label)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    who = f" for vendor {vendor}" if vendor else ""
+    click.echo(f"created {role} key {info.key_id}{who}; it is shown only this once:")
+    click.echo(key)
+
+
+def _when(ms: int | None) -> str:
+    return "-" if ms is None else datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def list_keys(settings: Settings) -> None:
+    rows = _open(settings).list()
+    if not rows:
+        click.echo("no keys")
+    for k in rows:
+        state = "active" if k.active else f"revoked {_when(k.revoked_ms)}"
+        click.echo(
+            f"{k.key_id}\t{k.role}\t{k.vendor or '-'}\t{k.hint}...\t{_when(k.created_ms)}\t{state}"
+            f"\t{k.label or ''}".rstrip()
+        )
+
+
+def revoke(settings: Settings, key_id: int) -> None:
+    if not _open(settings).revoke(key_id):
+        raise click.ClickException(f"no active key {key_id}")
+    click.echo(f"revoked key {key_id}")
