@@ -1,0 +1,112 @@
+"""HTTP ingest for vendors that cannot speak MQTT: ``POST /v1/readings`` and ``POST /v1/ingest/{format}``."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from api.auth import VendorKey
+from api.deps import SettingsDep
+from api.problems import problem
+from ingest.decoders import FORMATS, Message
+from ingest.http import OVERSIZE_KEEP_BYTES, ingest, refuse_oversized
+from ingest.pipeline import Pipeline
+
+router = APIRouter(prefix="/v1", tags=["ingest"])
+
+
+def _pipeline(request: Request) -> Pipeline:
+    return request.app.state.pipeline  # type: ignore[no-any-return]
+
+
+PipelineDep = Annotated[Pipeline, Depends(_pipeline)]
+
+NATIVE_EXAMPLE = {
+    "sensor_id": "vb-strandvej-1",
+    "start": "2026-06-10T07:00:00Z",
+    "interval_s": 1,
+    "laeq": [58.2, 58.9, 61.0],
+    "lafmax": [63.1, 64.0, 70.2],
+}
+ANSWER_DOC = {
+    200: {
+        "description": "Readings stored; `refused` lists items refused inside the body with their reason",
+        "content": {"application/json": {"example": {"stored": 3, "duplicates": 0, "refused": []}}},
+    },
+    401: {"description": "No or unknown API key"},
+    403: {"description": "Not a vendor key"},
+    413: {"description": "Body larger than the limit (NOISELAB_MAX_BODY_BYTES)"},
+    422: {"description": "The body cannot be read at all (reason and detail say why)"},
+    503: {"description": "Store unavailable; nothing stored, retry later"},
+}
+
+
+async def _read_body(request: Request, limit: int) -> tuple[bytes, bool]:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        limit = 0  # refused already; read only the head that is kept for inspection
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        chunks.append(chunk)
+        if size > limit and size >= min(OVERSIZE_KEEP_BYTES, int(declared or 0) or OVERSIZE_KEEP_BYTES):
+            return b"".join(chunks), True
+    return b"".join(chunks), size > limit
+
+
+async def _ingest(request: Request, fmt: str, vendor: str, pipeline: Pipeline, limit: int) -> Any:
+    body, too_big = await _read_body(request, limit)
+    message = Message(
+        topic=None,
+        headers={k.lower(): v for k, v in request.headers.items()},
+        body=body,
+        received_s=time.time(),
+    )
+    if too_big:
+        err = await run_in_threadpool(refuse_oversized, pipeline, fmt, message, limit)
+        return problem(413, "Payload too large", err.detail, reason=err.reason)
+    answer = await run_in_threadpool(ingest, pipeline, fmt, message, vendor=vendor)
+    if answer.unreadable is not None:
+        return problem(422, "Invalid payload", answer.unreadable.detail, reason=answer.unreadable.reason)
+    return JSONResponse({"stored": answer.stored, "duplicates": answer.duplicates, "refused": answer.refused})
+
+
+@router.post(
+    "/readings",
+    summary="Push native readings (single, batch or array; `sensor_id` in the body)",
+    responses=ANSWER_DOC,  # type: ignore[arg-type]
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/json": {"example": NATIVE_EXAMPLE}}}
+    },
+)
+async def post_readings(
+    request: Request, vendor: VendorKey, pipeline: PipelineDep, settings: SettingsDep
+) -> Any:
+    return await _ingest(request, "native", vendor, pipeline, settings.max_body_bytes)
+
+
+@router.post(
+    "/ingest/{fmt}",
+    summary="Push readings in another format: " + ", ".join(FORMATS),
+    responses=ANSWER_DOC,  # type: ignore[arg-type]
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {}}}},
+)
+async def post_ingest(
+    request: Request,
+    vendor: VendorKey,
+    pipeline: PipelineDep,
+    settings: SettingsDep,
+    fmt: str = Path(description="Format name", examples=list(FORMATS)),
+) -> Any:
+    if fmt not in FORMATS:
+        return problem(
+            404,
+            "Unknown format",
+            f"unknown format {fmt[:40]!r}; known formats: {', '.join(FORMATS)}",
+            reason="unknown_format",
+        )
+    return await _ingest(request, fmt, vendor, pipeline, settings.max_body_bytes)

@@ -1,0 +1,70 @@
+"""HTTP ingest: the same decoders and validation as MQTT, plus vendor ownership, with a precise answer.
+
+A vendor key may write only sensors registered to that vendor; a sensor nobody has registered yet is
+registered to the vendor that first writes it. A sensor registered without a vendor (it arrived over a
+LoRaWAN network server, say) must be given one by an admin before a vendor may write it over HTTP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ingest.decoders import Message
+from ingest.pipeline import CommitResult, Outcome, Pipeline, decode_message
+from noiselab.errors import InvalidReading
+
+OVERSIZE_KEEP_BYTES = 4096
+
+
+@dataclass
+class IngestAnswer:
+    stored: int
+    duplicates: int
+    refused: list[dict[str, object]] = field(default_factory=list)
+    unreadable: InvalidReading | None = None  # the whole body was refused
+
+
+def check_ownership(out: Outcome, vendor: str, pipeline: Pipeline) -> None:
+    kept = []
+    owners: dict[str, str | None] = {}
+    for i, r in enumerate(out.readings):
+        if r.sensor_id not in owners:
+            sensor = pipeline.registry.get_sensor(r.sensor_id)
+            owners[r.sensor_id] = vendor if sensor is None else sensor.vendor
+        if owners[r.sensor_id] == vendor:
+            kept.append(r)
+        else:
+            out.refused.append(
+                InvalidReading(
+                    "not_your_sensor",
+                    f"sensor {r.sensor_id!r} is not registered to vendor {vendor!r}; ask an admin to assign it",
+                    index=i,
+                )
+            )
+    out.readings = kept
+
+
+def ingest(pipeline: Pipeline, fmt: str, message: Message, *, vendor: str) -> IngestAnswer:
+    """Decode, check ownership, write, dead-letter refusals. Raises StoreUnavailable (nothing stored)."""
+    out = decode_message(fmt, message, pipeline.rules())
+    out.vendor = vendor
+    check_ownership(out, vendor, pipeline)
+    result: CommitResult = pipeline.commit([out])
+    answer = IngestAnswer(stored=result.stored, duplicates=result.duplicates)
+    answer.refused = [{"index": e.index, "reason": e.reason, "detail": e.detail} for e in out.refused]
+    if not out.readings and len(out.refused) == 1 and out.refused[0].index is None:
+        answer.unreadable = out.refused[0]
+    return answer
+
+
+def refuse_oversized(pipeline: Pipeline, fmt: str, message: Message, limit: int) -> InvalidReading:
+    """Keep the head of an oversized body as a dead letter and count it; the caller answers 413."""
+    err = InvalidReading("too_large", f"body is larger than the limit of {limit} bytes")
+    head = Message(
+        topic=None,
+        headers=message.headers,
+        body=message.body[:OVERSIZE_KEEP_BYTES],
+        received_s=message.received_s,
+    )
+    pipeline.commit([Outcome(source=fmt, message=head, refused=[err])])
+    return err
