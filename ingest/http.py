@@ -37,7 +37,8 @@ def check_ownership(out: Outcome, vendor: str, pipeline: Pipeline) -> None:
             out.refused.append(
                 InvalidReading(
                     "not_your_sensor",
-                    f"sensor {r.sensor_id!r} is not registered to vendor {vendor!r}; ask an admin to assign it",
+                    f"sensor {r.sensor_id!r} is not registered to vendor {vendor!r};"
+                    " ask an admin to assign it",
                     index=i,
                 )
             )

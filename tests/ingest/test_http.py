@@ -58,7 +58,7 @@ def test_native_batch_is_stored_and_resend_is_a_duplicate(env) -> None:  # type:
 
 
 def test_one_bad_item_refuses_only_that_item(env) -> None:  # type: ignore[no-untyped-def]
-    client, store, registry, auth = env
+    client, _, registry, auth = env
     body = {"sensor_id": "a-1", "start": now_iso(), "interval_s": 1, "laeq": [58.2, 200.0, "x", 60.0]}
     r = client.post("/v1/readings", json=body, headers=hdr(auth["acme"]))
     assert r.status_code == 200
