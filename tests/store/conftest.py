@@ -1,4 +1,4 @@
-"""One store fixture, parametrised over both backends: SQLite in tmp_path, the real influxd 1.6 via the shim."""
+"""One store fixture over both backends: SQLite in tmp_path, the real influxd 1.6 behind the shim."""
 
 from __future__ import annotations
 
