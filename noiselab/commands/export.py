@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -130,7 +131,7 @@ def run(
     try:
         ids = list(sensors) or store.sensor_ids()
         if out_path == "-":
-            n = write_csv(click.get_text_stream("stdout"), store, ids, start_ms, end_ms, chunk_rows=chunk_rows)
+            n = write_csv(sys.stdout, store, ids, start_ms, end_ms, chunk_rows=chunk_rows)
         else:
             with open(out_path, "w", newline="", encoding="utf-8") as fh:
                 n = write_csv(fh, store, ids, start_ms, end_ms, chunk_rows=chunk_rows)

@@ -18,6 +18,7 @@ import io
 import json
 import logging
 import os
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -272,7 +273,7 @@ def run(settings: object, file: Path, *, restart: bool, chunk_rows: int, progres
     try:
         if progress_bar:
             with click.progressbar(
-                length=size, label=f"importing {file.name}", file=click.get_text_stream("stderr")
+                length=size, label=f"importing {file.name}", file=sys.stderr
             ) as bar:
                 summary = importer.run(file, restart=restart, progress=bar.update)
         else:
