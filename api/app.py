@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from api import problems
+from api.ratelimit import RateLimitMiddleware
 from api.routes import admin, daily, events, health, ingest, levels, ngsi, page, public, sensors, targets
 from ingest.pipeline import Pipeline
 from noiselab import __version__
@@ -42,6 +43,7 @@ def create_app(
     app.state.profiles = TargetProfiles(registry.path)
     app.state.pipeline = Pipeline(store, registry)
     problems.install(app)
+    app.add_middleware(RateLimitMiddleware)  # public and ingest rate limits (api/ratelimit.py)
     app.include_router(health.router)
     app.include_router(sensors.router)
     app.include_router(admin.router)

@@ -1,0 +1,183 @@
+"""An in-process token-bucket rate limit for the public endpoints and for ingest.
+
+Two kinds of bucket, each ``rate_per_s`` tokens per second up to ``burst``:
+
+    public   requests without an API key, per client address (``scope["client"]``; behind a proxy run
+             uvicorn with ``--proxy-headers --forwarded-allow-ips`` so that this is the real client)
+    ingest   ``POST /v1/readings`` and ``POST /v1/ingest/{format}``, per presented key (its SHA-256, never
+             the key itself), else per client address
+
+Requests with a key on the read API (engineers, admins) and the probes (``/health``, ``/ready``,
+``/metrics``) are not limited. A refused request gets ``429`` ``application/problem+json`` with
+``Retry-After`` (whole seconds until one token is back). Limits are per process: with N API workers
+a client gets up to N times the rate.
+
+Settings are read from ``app.state.settings`` with these names (defaults in :data:`DEFAULTS`):
+``rate_limit_enabled``, ``rate_limit_public_per_s``, ``rate_limit_public_burst``,
+``rate_limit_ingest_per_s``, ``rate_limit_ingest_burst``, ``rate_limit_max_clients``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+DEFAULTS: dict[str, Any] = {
+    "rate_limit_enabled": True,
+    "rate_limit_public_per_s": 10.0,
+    "rate_limit_public_burst": 120,
+    "rate_limit_ingest_per_s": 100.0,
+    "rate_limit_ingest_burst": 500,
+    "rate_limit_max_clients": 10_000,
+}
+EXEMPT_PATHS = ("/health", "/ready", "/metrics")
+INGEST_PREFIXES = ("/v1/readings", "/v1/ingest/")
+
+
+@dataclass
+class Bucket:
+    tokens: float
+    at_s: float
+
+
+class TokenBuckets:
+    """Token buckets by client key, at most ``max_clients`` of them (least recently used dropped first).
+
+    A dropped bucket comes back full, which is what an idle client would have anyway; an attacker
+    cycling through more than ``max_clients`` addresses gets no more than that many bursts.
+    """
+
+    def __init__(
+        self,
+        rate_per_s: float,
+        burst: int,
+        *,
+        max_clients: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if rate_per_s <= 0 or burst < 1:
+            raise ValueError("rate_per_s must be > 0 and burst >= 1")
+        self.rate_per_s = float(rate_per_s)
+        self.burst = int(burst)
+        self.max_clients = max(1, int(max_clients))
+        self.clock = clock
+        self._buckets: OrderedDict[str, Bucket] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+    def take(self, client: str) -> float:
+        """Take one token for ``client``: 0.0 when allowed, else the seconds until a token is back."""
+        now = self.clock()
+        bucket = self._buckets.pop(client, None)
+        if bucket is None:
+            bucket = Bucket(float(self.burst), now)
+        bucket.tokens = min(float(self.burst), bucket.tokens + (now - bucket.at_s) * self.rate_per_s)
+        bucket.at_s = now
+        self._buckets[client] = bucket
+        while len(self._buckets) > self.max_clients:
+            self._buckets.popitem(last=False)
+        if bucket.tokens >= 1.0:
+            bucket.tokens -= 1.0
+            return 0.0
+        return (1.0 - bucket.tokens) / self.rate_per_s
+
+
+def _setting(settings: object, name: str) -> Any:
+    return getattr(settings, name, DEFAULTS[name])
+
+
+def _presented_key(headers: list[tuple[bytes, bytes]]) -> str | None:
+    for name, value in headers:
+        lname = name.lower()
+        if lname == b"x-api-key" and value:
+            return value.decode("latin-1")
+        if lname == b"authorization" and value[:7].lower() == b"bearer " and value[7:].strip():
+            return value[7:].strip().decode("latin-1")
+    return None
+
+
+def classify(scope: Scope) -> tuple[str, str] | None:
+    """(bucket kind, client key) for a request, or None when it is not limited."""
+    path: str = scope.get("path", "")
+    if path in EXEMPT_PATHS:
+        return None
+    key = _presented_key(scope.get("headers", []))
+    client = scope.get("client")
+    address = str(client[0]) if client else "unknown"
+    if scope.get("method") == "POST" and path.startswith(INGEST_PREFIXES):
+        if key:
+            return "ingest", "key:" + hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()
+        return "ingest", "ip:" + address
+    if key:
+        return None  # engineers and admins querying with a key
+    return "public", "ip:" + address
+
+
+def problem_429(retry_after_s: float, kind: str) -> tuple[dict[str, str], bytes]:
+    seconds = max(1, math.ceil(retry_after_s))
+    body = {
+        "type": "about:blank",
+        "title": "Too many requests",
+        "status": 429,
+        "detail": f"{kind} rate limit reached; retry after {seconds} s",
+        "reason": "rate_limited",
+    }
+    headers = {"content-type": "application/problem+json", "retry-after": str(seconds)}
+    return headers, json.dumps(body).encode()
+
+
+class RateLimitMiddleware:
+    """Pure ASGI middleware (streaming and server-sent events pass through untouched)."""
+
+    def __init__(self, app: ASGIApp, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.app = app
+        self.clock = clock
+        self._buckets: dict[str, TokenBuckets] | None = None
+        self._enabled = True
+
+    def _configure(self, scope: Scope) -> None:
+        app = scope.get("app")
+        settings = getattr(getattr(app, "state", None), "settings", None)
+        self._enabled = bool(_setting(settings, "rate_limit_enabled"))
+        max_clients = int(_setting(settings, "rate_limit_max_clients"))
+        self._buckets = {
+            kind: TokenBuckets(
+                float(_setting(settings, f"rate_limit_{kind}_per_s")),
+                int(_setting(settings, f"rate_limit_{kind}_burst")),
+                max_clients=max_clients,
+                clock=self.clock,
+            )
+            for kind in ("public", "ingest")
+        }
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self._buckets is None:
+            self._configure(scope)
+        assert self._buckets is not None
+        which = classify(scope) if self._enabled else None
+        if which is not None:
+            kind, client = which
+            wait_s = self._buckets[kind].take(client)
+            if wait_s > 0:
+                headers, body = problem_429(wait_s, kind)
+                raw = [(k.encode(), v.encode()) for k, v in headers.items()]
+                raw.append((b"content-length", str(len(body)).encode()))
+                await send({"type": "http.response.start", "status": 429, "headers": raw})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
