@@ -46,7 +46,7 @@ class ProfileIn(BaseModel):
     "/v1/targets",
     summary="Target profiles: versioned presets (SPEC §6) and custom profiles, each limit with its source",
 )
-def list_targets(profiles: ProfilesDep) -> dict[str, Any]:
+def list_targets(profiles: ProfilesDep, _: Caller) -> dict[str, Any]:
     return profiles_view(profiles)
 
 

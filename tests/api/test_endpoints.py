@@ -1,0 +1,185 @@
+"""Every endpoint answers with hand-worked numbers."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from ingest.decoders import ngsi as ngsi_decoder
+from ingest.decoders.message import Message, SensorRules
+from noiselab.readings import Reading
+from tests.api.conftest import DAY_START_MS, Api
+
+DAY = "start=2026-06-10&end=2026-06-10"
+E = "engineer"
+
+
+def test_daily_constant_60_db_gives_lden_66_67(api: Api) -> None:
+    [rec] = api.get(f"/v1/sensors/pub-1/daily?{DAY}").json()
+    assert rec["date"] == "2026-06-10"
+    assert rec["lden"] == 66.67  # 60 + 10*log10((12 + 3*10**0.5 + 9*10)/24)
+    for key in ("lday", "levening", "lnight", "laeq24", "la10", "la50", "la90", "la95"):
+        assert rec[key] == 60.0
+    assert rec["lafmax"] == 65.0
+    assert rec["coverage"] == 1.0 and rec["valid"] is True
+    assert rec["indicative"] is True  # a single day against a long-term limit
+    # pub-1: road, no area category -> housing -> dk-road 58 dB; not on a façade
+    assert rec["lden_limit_db"] == 58.0 and rec["lden_value_db"] == 66.67
+    assert rec["lden_margin_db"] == -8.67 and rec["lden_exceeded"] is True
+
+
+def test_daily_facade_correction_is_applied_and_said(api: Api) -> None:
+    [rec] = api.get(f"/v1/sensors/fac-1/daily?{DAY}").json()
+    assert rec["lden"] == 66.67  # measured level unchanged
+    assert rec["facade"] is True
+    first = rec["targets"][0]
+    assert first["facade_correction_db"] == -3.0 and first["value_db"] == 63.67
+    assert rec["lden_margin_db"] == -5.67
+
+
+def test_half_day_is_not_valid_and_has_half_coverage(api: Api) -> None:
+    api.store.write([Reading("half", DAY_START_MS + i * 60_000, 60.0, 50.0) for i in range(720)])
+    [rec] = api.get(f"/v1/sensors/half/daily?{DAY}", E).json()
+    assert rec["coverage"] == 0.5 and rec["valid"] is False
+    assert rec["levening"] is None and rec["lden"] is None  # no evening data -> no Lden
+
+
+def test_levels_hourly_energy_mean(api: Api) -> None:
+    start = DAY_START_MS // 1000
+    # one hour: 30 min at 70 dB and 30 min at 50 dB -> 10*log10((10**7 + 10**5)/2) = 67.03 dB
+    api.store.write(
+        [Reading("mix", (start + i * 60) * 1000, 60.0, 70.0 if i < 30 else 50.0) for i in range(60)]
+    )
+    rows = api.get("/v1/sensors/mix/levels?start=2026-06-09T22:00:00Z&end=2026-06-09T23:00:00Z", E).json()
+    assert rows == [
+        {
+            "start": "2026-06-09T22:00:00Z",
+            "interval_s": 3600.0,
+            "laeq": 67.03,
+            "lafmax": None,
+            "lcpeak": None,
+            "seconds": 3600.0,
+            "coverage": 1.0,
+        }
+    ]
+
+
+@pytest.mark.parametrize(("interval", "n_rows", "seconds"), [("15min", 4, 900.0), ("1min", 60, 60.0)])
+def test_levels_buckets(api: Api, interval: str, n_rows: int, seconds: float) -> None:
+    url = f"/v1/sensors/pub-1/levels?start=2026-06-10T00:00:00Z&end=2026-06-10T01:00:00Z&interval={interval}"
+    rows = api.get(url, E).json()
+    assert len(rows) == n_rows and all(r["laeq"] == 60.0 and r["seconds"] == seconds for r in rows)
+
+
+def test_levels_local_day_and_raw(api: Api) -> None:
+    url = "/v1/sensors/pub-1/levels?start=2026-06-09T22:00:00Z&end=2026-06-10T22:00:00Z&interval="
+    [day] = api.get(url + "1d").json()
+    assert day["start"] == "2026-06-09T22:00:00Z" and day["interval_s"] == 86400.0 and day["laeq"] == 60.0
+    raw = api.get(url.replace("22:00:00Z&end=2026-06-10", "22:00:00Z&end=2026-06-09T22:05:00Z&x=") + "raw", E)
+    assert [r["start"] for r in raw.json()][:2] == ["2026-06-09T22:00:00Z", "2026-06-09T22:01:00Z"]
+
+
+def test_annual_is_indicative_with_little_coverage(api: Api) -> None:
+    [rec] = api.get("/v1/sensors/pub-1/annual?year=2026").json()
+    assert rec["year"] == 2026 and rec["lden"] == 66.67
+    assert rec["coverage"] == pytest.approx(1 / 365, abs=1e-4) and rec["indicative"] is True
+
+
+def test_events_across_pages(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    from api.views import source
+
+    start = DAY_START_MS
+    levels = [50.0] * 10 + [75.0] * 7 + [50.0] * 3 + [72.0] * 2
+    api.store.write([Reading("ev", start + i * 1000, 1.0, lv, lv + 3) for i, lv in enumerate(levels)])
+    url = "/v1/sensors/ev/events?start=2026-06-09T22:00:00Z&end=2026-06-09T23:00:00Z&threshold=70"
+    whole = api.get(url, E).json()
+    reads: list[int | None] = []
+    real_read = api.store.read
+
+    def spy(*args: object, limit: int | None = None) -> object:
+        reads.append(limit)
+        return real_read(*args, limit=limit)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(api.store, "read", spy)
+    monkeypatch.setitem(source.raw_pages.__kwdefaults__, "page_rows", 4)  # events now straddle pages
+    assert api.get(url, E).json() == whole
+    assert len(reads) == 6 and set(reads) == {4}
+    assert [(e["start"], e["duration_s"], e["n_readings"], e["max_db"]) for e in whole] == [
+        ("2026-06-09T22:00:10Z", 7.0, 7, 78.0),
+        ("2026-06-09T22:00:20Z", 2.0, 2, 75.0),
+    ]
+    assert whole[0]["sel_db"] == pytest.approx(75 + 10 * 0.845098, abs=0.01)  # 75 + 10*log10(7)
+
+
+def test_compliance(api: Api) -> None:
+    rows = api.get("/v1/compliance?start=2026-06-10&end=2026-06-10").json()
+    by = {(r["sensor_id"], r["limit_db"]): r for r in rows}
+    assert set(by) == {("pub-1", 58.0), ("pub-1", 68.0), ("fac-1", 58.0), ("fac-1", 68.0)}
+    fac = by[("fac-1", 58.0)]
+    assert fac["measured_db"] == 66.67 and fac["value_db"] == 63.67 and fac["margin_db"] == -5.67
+    assert fac["exceeded"] is True and fac["coverage"] == 1.0 and fac["indicative"] is True
+    assert fac["source_url"].startswith("https://")
+    engineer = {r["sensor_id"] for r in api.get("/v1/compliance?start=2026-06-10&end=2026-06-10", E).json()}
+    assert "priv-1" in engineer
+
+
+def test_targets_presets_have_sources_and_custom_profiles_version(api: Api) -> None:
+    body = api.get("/v1/targets").json()
+    ids = {p["id"] for p in body["profiles"]}
+    assert {"dk-road", "dk-rail", "who-2018-road", "eu-end-mapping"} <= ids
+    assert all(row["source_url"] for p in body["profiles"] for row in p["limits"])
+    custom = {"id": "trial", "name": "Trial", "limits": [{"metric": "lnight", "value_db": 45}]}
+    assert api.send("POST", "/v1/targets", "admin", json=custom).json()["version"] == "1"
+    assert api.send("POST", "/v1/targets", "admin", json=custom).json()["version"] == "2"
+    assert api.send("POST", "/v1/targets", "admin", json={**custom, "id": "dk-road"}).status_code == 409
+    assert api.send("PATCH", "/v1/sensors/pub-1", "admin", json={"target_profile": "trial"}).status_code == 200
+    [rec] = api.get(f"/v1/sensors/pub-1/daily?{DAY}").json()
+    assert rec["lnight_limit_db"] == 45.0 and rec["lnight_exceeded"] is True and rec["lden_limit_db"] is None
+
+
+def test_admin_creates_and_places_sensors(api: Api) -> None:
+    created = api.send("POST", "/v1/sensors", "admin", json={"sensor_id": "new-1", "public": True})
+    assert created.status_code == 201 and created.json()["placed"] is False
+    assert api.send("POST", "/v1/sensors", "admin", json={"sensor_id": "new-1"}).status_code == 409
+    placed = api.send("PATCH", "/v1/sensors/priv-1", "admin", json={"lat": 55.61, "lon": 12.38, "facade": True})
+    assert placed.json()["placed"] is True and placed.json()["facade"] is True
+    assert placed.json()["vendor"] == "acme"  # untouched fields stay
+    bad = api.send("PATCH", "/v1/sensors/priv-1", "admin", json={"target_profile": "nope"})
+    assert bad.status_code == 422
+    assert api.send("PATCH", "/v1/sensors/ghost", "admin", json={"public": True}).status_code == 404
+
+
+def test_keys_api_create_use_revoke(api: Api) -> None:
+    made = api.send("POST", "/v1/keys", "admin", json={"role": "engineer", "label": "consultant"}).json()
+    headers = {"X-API-Key": made["key"]}
+    assert api.client.get("/v1/sensors/priv-1", headers=headers).status_code == 200
+    assert "key" not in api.get("/v1/keys", "admin").json()[0]
+    assert api.send("DELETE", f"/v1/keys/{made['key_id']}", "admin").status_code == 204
+    assert api.client.get("/v1/sensors/priv-1", headers=headers).status_code == 401
+    assert api.send("DELETE", f"/v1/keys/{made['key_id']}", "admin").status_code == 404
+
+
+@pytest.mark.parametrize("fmt", ["v2", "ld"])
+def test_ngsi_round_trips_through_the_ngsi_decoder(api: Api, fmt: str) -> None:
+    resp = api.get(f"/v1/sensors/pub-1/ngsi?format={fmt}")
+    entity = resp.json()
+    assert entity["type"] == "NoiseLevelObserved"
+    if fmt == "ld":
+        assert resp.headers["content-type"].startswith("application/ld+json")
+        assert entity["LAeq"]["value"] == 60.0 and entity["location"]["type"] == "GeoProperty"
+    else:
+        assert entity["LAeq"] == 60.0 and entity["location"]["coordinates"] == [12.4, 55.6]
+    latest = api.store.latest("pub-1")
+    assert latest is not None
+    decoded = _decode_ngsi(entity)
+    assert decoded.sensor_id == "pub-1" and decoded.start_ms == latest.start_ms
+    assert decoded.laeq == 60.0 and decoded.interval_s == 60.0 and decoded.lafmax == 65.0
+
+
+def _decode_ngsi(entity: dict[str, object]) -> Reading:
+    message = Message(topic=None, headers={}, body=json.dumps(entity).encode(), received_s=time.time())
+    decoded = ngsi_decoder.decode(message, SensorRules())
+    assert not decoded.refused
+    return decoded.readings[0]
