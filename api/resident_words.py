@@ -216,4 +216,6 @@ def day_sentence(day: dict[str, Any] | None, target: Target, lang: str) -> str:
 
 
 def summary(night: dict[str, Any] | None, day: dict[str, Any] | None, target: Target, lang: str) -> str:
-    return f"{night_sentence(night, target, lang)} {day_sentence(day, target, lang)}"
+    """Both sentences; a no-break space keeps each number with its unit (and "%") on one line."""
+    text = f"{night_sentence(night, target, lang)} {day_sentence(day, target, lang)}"
+    return text.replace(" dB", "\u00a0dB").replace(" %", "\u00a0%")

@@ -72,7 +72,7 @@
     const title = opts.link
       ? NL.el("a", { href: "/sensors/" + encodeURIComponent(s.sensor_id), "aria-label": NL.t("details", { name: s.name }) }, s.name)
       : s.name;
-    const heading = NL.el(opts.headingTag || "h2", {}, title);
+    const heading = opts.headingTag === null ? null : NL.el(opts.headingTag || "h2", {}, title);
     const level = NL.el("span", { class: "level", "data-role": "level" });
     const badge = NL.el("span", { class: "badge", "data-role": "band", "aria-live": "polite", "aria-atomic": "true" });
     const now = NL.el("p", { class: "now" }, NL.el("span", { class: "visually-hidden", text: NL.t("nowLabel") + ": " }), level, badge);
@@ -201,6 +201,7 @@
       }).addTo(map);
       if (data) renderMap();
     }).catch(() => {
+      mapBox.classList.add("unavailable");
       mapBox.replaceChildren(NL.el("p", { class: "map-note", "data-i18n": "mapUnavailable", text: NL.t("mapUnavailable") }));
     });
     NL.listeners.push(load);

@@ -85,7 +85,7 @@
       if (i % 5 === 0 || i === n - 1) root.append(svg("text", { x: x0 + step / 2, y: H - 8, "text-anchor": "middle" }, day.date.slice(8, 10) + "/" + day.date.slice(5, 7)));
     });
     root.append(svg("line", { class: "target", x1: pad.l, x2: W - pad.r, y1: y(limit), y2: y(limit) }));
-    root.append(svg("text", { x: W - pad.r - 4, y: y(limit) - 5, "text-anchor": "end" }, "Lden " + NL.whole(limit) + " dB"));
+    root.append(svg("text", { x: pad.l + 4, y: y(limit) - 5, "text-anchor": "start" }, NL.t("targetWord") + ": Lden " + NL.whole(limit) + " dB"));
     box.replaceChildren(root);
     const rows = days.slice().reverse().map((x) => NL.el("tr", {},
       NL.el("td", { text: x.date }), NL.el("td", { text: NL.dB(x.lden_db) }), NL.el("td", { text: NL.dB(x.lnight_db) }),
@@ -132,7 +132,7 @@
       }
       document.getElementById("sensor-name").textContent = d.name;
       document.title = d.name + " – noiselab";
-      list.replaceChildren(NL.card(d, d.tz, { headingTag: "h2" }));
+      list.replaceChildren(NL.card(d, d.tz, { headingTag: null }));
       list.setAttribute("aria-busy", "false");
       chart24(d); chart30(d); events(d); explain(d);
       if (es) es.close();

@@ -217,7 +217,7 @@ def test_embed_widget_can_be_framed_without_cookies(
     expect(page.locator("h1")).to_have_text("Ishøj Strandpark", timeout=WAIT_MS)
     expect(card(page, "t-002", "level")).to_contain_text(" dB", timeout=WAIT_MS)
     src = f"{noiselab.url}/embed/t-001"
-    html = f'<html><body><iframe title="noise" src="{src}" width="360" height="260"></iframe></body></html>'
+    html = f'<html><body><iframe title="noise" src="{src}" width="360" height="340"></iframe></body></html>'
     page.goto(noiselab.url + "/static/style.css")  # any loopback document, so the frame is cross-document
     page.set_content(html)
     frame = page.frame_locator("iframe")
