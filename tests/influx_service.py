@@ -43,6 +43,7 @@ bind-address = "127.0.0.1:{rpc_port}"
   wal-dir = "{dir}/wal"
   query-log-enabled = false
   wal-fsync-delay = "0s"
+  {data_extra}
 
 [http]
   enabled = true
@@ -145,6 +146,7 @@ class InfluxServer:
     dir: Path
     http_port: int = field(default_factory=free_port)
     rpc_port: int = field(default_factory=free_port)
+    data_extra: str = ""  # more [data] settings, e.g. fast compaction for the benchmark
     proc: subprocess.Popen | None = None  # type: ignore[type-arg]
     shim: ThreadingHTTPServer | None = None
     shim_thread: threading.Thread | None = None
@@ -161,7 +163,11 @@ class InfluxServer:
 
     def start(self) -> InfluxServer:
         conf = self.dir / "influxdb.conf"
-        conf.write_text(INFLUXD_CONF.format(dir=self.dir, http_port=self.http_port, rpc_port=self.rpc_port))
+        conf.write_text(
+            INFLUXD_CONF.format(
+                dir=self.dir, http_port=self.http_port, rpc_port=self.rpc_port, data_extra=self.data_extra
+            )
+        )
         log = open(self.dir / "influxd.log", "ab")  # noqa: SIM115 - handed to the child process
         self.proc = subprocess.Popen([self.binary, "-config", str(conf)], stdout=log, stderr=log)
         log.close()
