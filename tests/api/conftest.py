@@ -59,7 +59,9 @@ def api(tmp_path: Path) -> Iterator[Api]:
     }
     revoked, tokens["revoked"] = keys.create("engineer")
     keys.revoke(revoked.key_id)
-    registry.upsert_sensor(Sensor("pub-1", name="Public", vendor="acme", lat=55.6, lon=12.4, public=True, placed=True))
+    registry.upsert_sensor(
+        Sensor("pub-1", name="Public", vendor="acme", lat=55.6, lon=12.4, public=True, placed=True)
+    )
     registry.upsert_sensor(Sensor("fac-1", facade=True, public=True, placed=True, area_category="housing"))
     registry.ensure_sensors(["priv-1"], vendor="acme")  # auto-registered: unplaced, not public
     store.write(constant_day("pub-1") + constant_day("fac-1") + constant_day("priv-1"))

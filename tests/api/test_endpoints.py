@@ -134,7 +134,9 @@ def test_targets_presets_have_sources_and_custom_profiles_version(api: Api) -> N
     assert api.send("POST", "/v1/targets", "admin", json=custom).json()["version"] == "1"
     assert api.send("POST", "/v1/targets", "admin", json=custom).json()["version"] == "2"
     assert api.send("POST", "/v1/targets", "admin", json={**custom, "id": "dk-road"}).status_code == 409
-    assert api.send("PATCH", "/v1/sensors/pub-1", "admin", json={"target_profile": "trial"}).status_code == 200
+    assert (
+        api.send("PATCH", "/v1/sensors/pub-1", "admin", json={"target_profile": "trial"}).status_code == 200
+    )
     [rec] = api.get(f"/v1/sensors/pub-1/daily?{DAY}").json()
     assert rec["lnight_limit_db"] == 45.0 and rec["lnight_exceeded"] is True and rec["lden_limit_db"] is None
 
@@ -143,7 +145,9 @@ def test_admin_creates_and_places_sensors(api: Api) -> None:
     created = api.send("POST", "/v1/sensors", "admin", json={"sensor_id": "new-1", "public": True})
     assert created.status_code == 201 and created.json()["placed"] is False
     assert api.send("POST", "/v1/sensors", "admin", json={"sensor_id": "new-1"}).status_code == 409
-    placed = api.send("PATCH", "/v1/sensors/priv-1", "admin", json={"lat": 55.61, "lon": 12.38, "facade": True})
+    placed = api.send(
+        "PATCH", "/v1/sensors/priv-1", "admin", json={"lat": 55.61, "lon": 12.38, "facade": True}
+    )
     assert placed.json()["placed"] is True and placed.json()["facade"] is True
     assert placed.json()["vendor"] == "acme"  # untouched fields stay
     bad = api.send("PATCH", "/v1/sensors/priv-1", "admin", json={"target_profile": "nope"})

@@ -49,9 +49,13 @@ MATRIX = [
 ]
 
 
-@pytest.mark.parametrize(("method", "url", "body", "expected"), MATRIX, ids=[f"{m} {u}" for m, u, _, _ in MATRIX])
+@pytest.mark.parametrize(
+    ("method", "url", "body", "expected"), MATRIX, ids=[f"{m} {u}" for m, u, _, _ in MATRIX]
+)
 @pytest.mark.parametrize("role", ROLES)
-def test_role_matrix(api: Api, method: str, url: str, body: object, expected: tuple[int, ...], role: str) -> None:
+def test_role_matrix(
+    api: Api, method: str, url: str, body: object, expected: tuple[int, ...], role: str
+) -> None:
     resp = api.send(method, url, role, json=body)
     want = expected[ROLES.index(role)]
     assert resp.status_code == want, resp.text

@@ -1,0 +1,86 @@
+"""Large ranges are read in bounded pages (never the whole range into memory), and results do not depend on
+the page size."""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import pytest
+
+from api.views import source
+from noiselab.readings import Reading
+from tests.api.conftest import DAY_START_MS, Api
+
+
+def _spy_reads(api: Api, monkeypatch: pytest.MonkeyPatch) -> list[int | None]:
+    limits: list[int | None] = []
+    real = api.store.read
+
+    def read(*args: object, limit: int | None = None) -> object:
+        limits.append(limit)
+        return real(*args, limit=limit)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(api.store, "read", read)
+    return limits
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/v1/sensors/long/daily?start=2026-06-09&end=2026-06-13",
+        "/v1/sensors/long/annual?year=2026",
+        "/v1/compliance?start=2026-06-01&end=2026-06-30&sensor_id=long",
+        "/v1/sensors/long/levels?start=2026-06-01T00:00:00Z&end=2026-06-20T00:00:00Z&interval=1h",
+        "/v1/sensors/long/levels?start=2026-06-01T00:00:00Z&end=2026-06-20T00:00:00Z&interval=1d",
+        "/v1/sensors/long/levels?start=2026-06-09T00:00:00Z&end=2026-06-14T00:00:00Z&interval=1min",
+    ],
+)
+def test_paged_reads_give_the_same_answer(api: Api, monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    api.store.write(
+        [Reading("long", DAY_START_MS + i * 30_000, 30.0, 50.0 + (i % 37) / 3) for i in range(4 * 2880)]
+    )
+    api.registry.ensure_sensors(["long"])
+    whole = api.get(url, "engineer").json()  # from the store's hourly rollups where it keeps them
+    limits = _spy_reads(api, monkeypatch)
+    monkeypatch.setattr(api.store, "rollups", None)  # force the paged raw path
+    monkeypatch.setitem(source.raw_pages.__kwdefaults__, "page_rows", 1000)
+    assert api.get(url, "engineer").json() == whole
+    assert len(limits) >= 11 and all(n is not None and n <= 1000 for n in limits)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("rollups", [True, False], ids=["store-rollups", "raw-pages"])
+def test_three_days_of_one_second_data_in_bounded_memory(
+    api: Api, monkeypatch: pytest.MonkeyPatch, rollups: bool
+) -> None:
+    n = 3 * 86_400
+    for lo in range(0, n, 100_000):
+        api.store.write(
+            [
+                Reading("dense", DAY_START_MS + i * 1000, 1.0, 55.0 + (i % 11))
+                for i in range(lo, min(n, lo + 100_000))
+            ]
+        )
+    if not rollups:
+        monkeypatch.setattr(api.store, "rollups", None)
+    tracemalloc.start()
+    try:
+        resp = api.get("/v1/sensors/dense/daily?start=2026-06-10&end=2026-06-12", "engineer")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert resp.status_code == 200 and len(resp.json()) == 3
+    assert all(r["coverage"] == 1.0 for r in resp.json())
+    # three days as Python rows would need about 100 MB; pages of 100 000 rows stay near 30 MB
+    assert peak < 50e6, f"peak {peak / 1e6:.0f} MB"
+
+
+def test_raw_levels_refuse_more_rows_than_the_cap(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    from api.views import levels
+
+    monkeypatch.setattr(levels, "MAX_ROWS", 100)
+    resp = api.get(
+        "/v1/sensors/pub-1/levels?start=2026-06-10T00:00:00Z&end=2026-06-10T03:00:00Z&interval=raw",
+        "engineer",
+    )
+    assert resp.status_code == 422 and "more than 100 readings" in resp.json()["detail"]
