@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from ingest.collector import Collector, CollectorConfig, MqttTarget, make_client
 from noiselab.settings import Settings
+from store.keys import ApiKeys
 from store.registry import Registry
 from store.sqlite import SqliteStore
 from tests.services import Mosquitto, free_port, wait_port, wait_until
@@ -70,10 +71,16 @@ def test_native_readings_flow_to_the_api(mosquitto: Mosquitto, tmp_path: Path, p
     assert [d["reason"] for d in letters] == ["time_without_zone"]
     assert letters[0]["raw"] == b'{"ts": "2026-06-10T07:00:00", "laeq": 50}'
 
-    app = create_app(Settings(data_dir=tmp_path, stale_after_s=10**9), store, registry)
-    with TestClient(app) as http:
+    keys = ApiKeys(tmp_path / "registry.db")
+    engineer = {"Authorization": f"Bearer {keys.create('engineer')[1]}"}
+    app = create_app(Settings(data_dir=tmp_path, stale_after_s=10**9), store, registry, keys=keys)
+    with TestClient(app, headers=engineer) as http:
         assert http.get("/health").json()["status"] == "ok"
-        assert [s["sensor_id"] for s in http.get("/v1/sensors").json()] == ["s-1"]
+        # auto-registered: unplaced and not public until an admin places it
+        sensors = http.get("/v1/sensors").json()
+        assert [(s["sensor_id"], s["vendor"], s["public"], s["placed"]) for s in sensors] == [
+            ("s-1", "acme", False, False)
+        ]
         cur = http.get("/v1/sensors/s-1/current").json()
         assert cur["latest"]["laeq"] == 60.0 and cur["latest"]["lcpeak"] == 90.5
         # energy mean of 58.2, 58.9, 61.0, 60.0 (1 s each), not their arithmetic mean 59.5

@@ -34,7 +34,7 @@ def register_simulated(registry: Registry, settings: Settings) -> list:  # type:
                     area_category="housing",
                     source_type="road",
                     interval_s=1.0,
-                    target_profile="dk-road-housing",
+                    target_profile="dk-road",
                     public=True,
                     placed=True,
                 )
