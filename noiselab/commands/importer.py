@@ -272,9 +272,7 @@ def run(settings: object, file: Path, *, restart: bool, chunk_rows: int, progres
     size = file.stat().st_size
     try:
         if progress_bar:
-            with click.progressbar(
-                length=size, label=f"importing {file.name}", file=sys.stderr
-            ) as bar:
+            with click.progressbar(length=size, label=f"importing {file.name}", file=sys.stderr) as bar:
                 summary = importer.run(file, restart=restart, progress=bar.update)
         else:
             summary = importer.run(file, restart=restart)
