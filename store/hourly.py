@@ -48,25 +48,46 @@ def _none_if_nan(v: float) -> float | None:
     return None if np.isnan(v) else float(v)
 
 
+def rollups_from_columns(
+    hour_s: Sequence[int],
+    energy: Sequence[float],
+    seconds: Sequence[float],
+    lafmax: Sequence[float | None],
+    lcpeak: Sequence[float | None],
+    hist: Sequence[bytes],
+    sensor: Sequence[int] | None = None,
+) -> Rollups:
+    """Stored columns (one entry per row) -> Rollups; ``sensor`` indices default to 0."""
+    n = len(hour_s)
+    if n == 0:
+        return Rollups.empty(bucket_s=HOUR_S)
+    counts = np.fromiter((len(h) for h in hist), dtype=np.int64, count=n) // HIST_DTYPE.itemsize
+    pairs = np.frombuffer(b"".join(hist), dtype=HIST_DTYPE)  # one buffer: fast for a year of hours
+    return Rollups(
+        sensor=np.zeros(n, dtype=np.int64) if sensor is None else np.asarray(sensor, dtype=np.int64),
+        bucket_s=np.asarray(hour_s, dtype=np.int64),
+        energy=np.asarray(energy, dtype=np.float64),
+        seconds=np.asarray(seconds, dtype=np.float64),
+        lafmax=np.array(lafmax, dtype=np.float64),  # None -> nan
+        lcpeak=np.array(lcpeak, dtype=np.float64),
+        hist_row=np.repeat(np.arange(n, dtype=np.int64), counts),
+        hist_bin=pairs["bin"].astype(np.int16),
+        hist_seconds=pairs["seconds"].astype(np.float64),
+        bucket_size_s=HOUR_S,
+    )
+
+
 def rollups_from_rows(rows: Sequence[HourRow], sensor_ids: Sequence[str] | None = None) -> Rollups:
     """Stored rows -> Rollups; the sensor index is the position in ``sensor_ids`` (default: all 0)."""
-    if not rows:
-        return Rollups.empty(bucket_s=HOUR_S)
     index = {s: i for i, s in enumerate(sensor_ids)} if sensor_ids is not None else None
-    hists = [np.frombuffer(r.hist, dtype=HIST_DTYPE) for r in rows]
-    counts = np.array([h.shape[0] for h in hists], dtype=np.int64)
-    hist = np.concatenate(hists) if hists else np.empty(0, dtype=HIST_DTYPE)
-    return Rollups(
-        sensor=np.array([0 if index is None else index[r.sensor_id] for r in rows], dtype=np.int64),
-        bucket_s=np.array([r.hour_s for r in rows], dtype=np.int64),
-        energy=np.array([r.energy for r in rows], dtype=np.float64),
-        seconds=np.array([r.seconds for r in rows], dtype=np.float64),
-        lafmax=np.array([np.nan if r.lafmax is None else r.lafmax for r in rows], dtype=np.float64),
-        lcpeak=np.array([np.nan if r.lcpeak is None else r.lcpeak for r in rows], dtype=np.float64),
-        hist_row=np.repeat(np.arange(len(rows), dtype=np.int64), counts),
-        hist_bin=hist["bin"].astype(np.int16),
-        hist_seconds=hist["seconds"].astype(np.float64),
-        bucket_size_s=HOUR_S,
+    return rollups_from_columns(
+        [r.hour_s for r in rows],
+        [r.energy for r in rows],
+        [r.seconds for r in rows],
+        [r.lafmax for r in rows],
+        [r.lcpeak for r in rows],
+        [r.hist for r in rows],
+        None if index is None else [index[r.sensor_id] for r in rows],
     )
 
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import urllib3
-from influxdb_client import InfluxDBClient, WritePrecision
+from influxdb_client.client.influxdb_client import InfluxDBClient
 from influxdb_client.client.write_api import SYNCHRONOUS
 from influxdb_client.rest import ApiException
 
@@ -132,8 +132,12 @@ class InfluxStore:
         self.org = org
         self.bucket = bucket
         self.raw_retention_days = raw_retention_days
+        # token=None: no Authorization header at all (an InfluxDB without authentication, as in the tests)
         self._client = InfluxDBClient(
-            url=self.url, token=token or None, org=org, timeout=int(timeout_s * 1000)
+            url=self.url,
+            token=token or None,  # type: ignore[arg-type]  # annotated str, but None is accepted
+            org=org,
+            timeout=int(timeout_s * 1000),
         )
         self._writer = self._client.write_api(write_options=SYNCHRONOUS)
         headers = {"Authorization": f"Token {token}"} if token else {}
@@ -194,7 +198,9 @@ class InfluxStore:
 
     def _write_lines(self, lines: list[str]) -> None:
         try:
-            self._writer.write(self.bucket, self.org, "\n".join(lines), write_precision=WritePrecision.MS)
+            body = "\n".join(lines)
+            # WritePrecision.MS is "ms"; the library annotates the parameter with its enum-like class
+            self._writer.write(self.bucket, self.org, body, write_precision="ms")  # type: ignore[arg-type]
         except _ERRORS as exc:
             raise StoreUnavailable(f"InfluxDB write to {self.url} failed: {exc}") from exc
 
@@ -330,5 +336,5 @@ class InfluxStore:
             raise StoreUnavailable(f"InfluxDB at {self.url} answered HTTP {resp.status} to /ping")
 
     def close(self) -> None:
-        self._client.close()
+        self._client.close()  # type: ignore[no-untyped-call]  # the library's close() has no annotations
         self._http.clear()

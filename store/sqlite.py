@@ -26,7 +26,7 @@ from noiselab.errors import StoreUnavailable
 from noiselab.readings import Reading
 from processing.rollups import Rollups
 from store.base import ReadingColumns, WriteResult
-from store.hourly import HourRow, affected_hours, rollups_from_rows, updated_rows
+from store.hourly import HourRow, affected_hours, rollups_from_columns, updated_rows
 
 if TYPE_CHECKING:
     from noiselab.settings import Settings
@@ -301,11 +301,11 @@ class SqliteStore(SqliteDatabase):
 
     def rollups(self, sensor_id: str, start_ms: int, end_ms: int) -> Rollups:
         rows = self._query(
-            "SELECT sensor_id, hour_s, energy, seconds, lafmax, lcpeak, hist FROM rollups_hourly"
+            "SELECT hour_s, energy, seconds, lafmax, lcpeak, hist FROM rollups_hourly"
             " WHERE sensor_id = ? AND hour_s >= ? AND hour_s < ? ORDER BY hour_s",
             (sensor_id, -(-start_ms // 1000), -(-end_ms // 1000)),
         )
-        return rollups_from_rows([HourRow(*r) for r in rows])
+        return rollups_from_columns(*zip(*rows, strict=True)) if rows else Rollups.empty(bucket_s=3600)
 
     def sensor_ids(self) -> list[str]:
         # rollups outlive raw readings and are far fewer rows to scan
