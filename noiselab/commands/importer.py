@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from noiselab.commands.readings_csv import column_index, parse_row
 from noiselab.errors import InvalidReading
@@ -90,7 +91,7 @@ def file_identity(file: Path) -> dict[str, object]:
     return {"size": file.stat().st_size, "head_sha256": head}
 
 
-def _load_checkpoint(file: Path, identity: dict[str, object], store_url: str) -> dict[str, object] | None:
+def _load_checkpoint(file: Path, identity: dict[str, object], store_url: str) -> dict[str, Any] | None:
     path = checkpoint_path(file)
     try:
         data = json.loads(path.read_text())
@@ -99,7 +100,7 @@ def _load_checkpoint(file: Path, identity: dict[str, object], store_url: str) ->
     if data.get("file") != identity or data.get("store_url") != store_url:
         log.warning("checkpoint %s belongs to another file or store; starting over", path)
         return None
-    return data  # type: ignore[no-any-return]
+    return data if isinstance(data, dict) else None
 
 
 def _save_checkpoint(file: Path, state: dict[str, object]) -> None:
@@ -147,14 +148,14 @@ class Importer:
         identity = file_identity(file)
         summary = ImportSummary()
         checkpoint = None if restart else _load_checkpoint(file, identity, self.store_url)
-        skip_to = int(checkpoint["line"]) if checkpoint else 0  # type: ignore[call-overload]
+        skip_to = int(checkpoint["line"]) if checkpoint else 0
         if checkpoint:
             summary.resumed_after_line = skip_to
             for key in ("rows", "stored", "duplicates", "refused", "expired"):
-                setattr(summary, key, int(checkpoint.get("totals", {}).get(key, 0)))  # type: ignore[attr-defined]
-            summary.reasons.update(checkpoint.get("reasons", {}))  # type: ignore[arg-type]
+                setattr(summary, key, int(checkpoint.get("totals", {}).get(key, 0)))
+            summary.reasons.update(checkpoint.get("reasons", {}))
         with file.open("rb") as fh:
-            reader = csv.reader(_lines(fh, progress))  # type: ignore[arg-type]
+            reader = csv.reader(_lines(fh, progress))
             try:
                 header = next(reader)
             except StopIteration:

@@ -16,6 +16,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from numpy.typing import NDArray
 
 from processing.periods import PeriodScheme
@@ -135,7 +136,7 @@ def events_chart(
             label=f"LAeq > {thr:g} dB",
         )
     ax.set_ylabel("events", fontsize=11)
-    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     _date_axis(ax, days)
     fig.legend(loc="outside lower center", fontsize=10, frameon=False, ncols=4)
     return fig

@@ -204,9 +204,13 @@ def test_mosquitto_config_raises_the_queue_and_its_acl_works(tmp_path: Path):
         def client(user: str, password: str) -> mqtt.Client:
             c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"t-{user}", protocol=mqtt.MQTTv5)
             c.username_pw_set(user, password)
+            connected: list[object] = []
+            c.on_connect = lambda *a: connected.append(a[3])
             c.connect("127.0.0.1", port)
             c.loop_start()
             clients.append(c)
+            wait_until(lambda: connected, what=f"CONNACK for {user}")
+            assert not connected[0].is_failure, connected[0]  # type: ignore[attr-defined]
             return c
 
         sub = client(env["MQTT_COLLECTOR_USER"], "c-secret")
