@@ -131,6 +131,7 @@ class Collector:
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
         self.stored = 0
         self.duplicates = 0
         self.refused = 0
@@ -189,12 +190,20 @@ class Collector:
         metrics.RECONNECTS.inc()
         subs = self._subscriptions()
         client.subscribe(subs)
-        self._connected.set()
         log.info(
             "collector connected (session present: %s), subscribed to %s",
             getattr(flags, "session_present", "?"),
             [t for t, _ in subs],
         )
+
+    def _on_subscribe(
+        self, client: mqtt.Client, userdata: object, mid: int, reasons: list, props: object
+    ) -> None:  # type: ignore[type-arg]
+        failed = [r for r in reasons if getattr(r, "is_failure", False)]
+        if failed:
+            log.error("subscription refused by the broker: %s", failed)
+        # "connected" means subscribed: the broker now queues our messages
+        self._connected.set()
 
     def _on_disconnect(
         self, client: mqtt.Client, userdata: object, flags: object, reason: object, props: object

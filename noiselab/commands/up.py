@@ -10,7 +10,7 @@ import threading
 import uvicorn
 
 from ingest.broker import EmbeddedBroker
-from ingest.collector import make_client
+from ingest.collector import MqttTarget, make_client
 from ingest.simulator import Simulator, sim_sensors
 from noiselab.settings import Settings
 from noiselab.wiring import build_collector, collector_config, configure_logging, open_registry, open_store
@@ -45,57 +45,48 @@ def register_simulated(registry: Registry, settings: Settings) -> list:  # type:
 def run(settings: Settings, *, collector: bool, api: bool) -> None:
     configure_logging(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    broker = None
-    if (collector or settings.simulate) and settings.embedded_broker:
-        broker = EmbeddedBroker(settings.embedded_broker_host, settings.embedded_broker_port)
-        broker.start()
-    store = open_store(settings)
-    registry = open_registry(settings)
-    coll = None
-    if collector:
-        coll = build_collector(settings, store, registry)
-        coll.start()
-    sim = None
-    if settings.simulate:
-        sensors = register_simulated(registry, settings)
-        client = make_client(collector_config(settings), client_id="noiselab-simulator", manual_ack=False)
-        target_url = settings.effective_mqtt_url
-        from ingest.collector import MqttTarget
+    # signals first: a SIGTERM at any moment from here on ends in the graceful flush below
+    stop = threading.Event()
+    servers: list[uvicorn.Server] = []
 
-        t = MqttTarget.parse(target_url)
-        client.connect(t.host, t.port)
-        client.loop_start()
-        sim = Simulator(client, sensors, vendor=settings.simulate_vendor, tz=settings.tz)
-        sim.start()
-        log.info("simulating %d sensors", len(sensors))
+    def _exit(*_: object) -> None:
+        stop.set()
+        for server in servers:
+            server.should_exit = True
+
+    signal.signal(signal.SIGTERM, _exit)
+    signal.signal(signal.SIGINT, _exit)
+    broker = coll = sim = None
     try:
+        if (collector or settings.simulate) and settings.embedded_broker:
+            broker = EmbeddedBroker(settings.embedded_broker_host, settings.embedded_broker_port)
+            broker.start()
+        store = open_store(settings)
+        registry = open_registry(settings)
+        if collector:
+            coll = build_collector(settings, store, registry)
+            coll.start()
+        if settings.simulate:
+            sim = start_simulator(settings, registry)
         if api:
             from api.app import create_app
 
             app = create_app(settings, store, registry, collector=coll)
-            server = uvicorn.Server(
-                uvicorn.Config(
-                    app,
-                    host=settings.http_host,
-                    port=settings.http_port,
-                    log_level="warning",
-                    timeout_graceful_shutdown=10,
-                )
+            config = uvicorn.Config(
+                app,
+                host=settings.http_host,
+                port=settings.http_port,
+                log_level="warning",
+                timeout_graceful_shutdown=10,
             )
-            # our own handlers, so that the collector's flush below runs before the process exits
+            server = uvicorn.Server(config)
+            # our own handlers (above), so that the collector's flush below runs before the process exits
             server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]
-
-            def _exit(*_: object) -> None:
-                server.should_exit = True
-
-            signal.signal(signal.SIGTERM, _exit)
-            signal.signal(signal.SIGINT, _exit)
-            log.info("API and resident page on http://%s:%d/", settings.http_host, settings.http_port)
-            server.run()
+            servers.append(server)
+            if not stop.is_set():
+                log.info("API and resident page on http://%s:%d/", settings.http_host, settings.http_port)
+                server.run()
         else:
-            stop = threading.Event()
-            signal.signal(signal.SIGTERM, lambda *_: stop.set())
-            signal.signal(signal.SIGINT, lambda *_: stop.set())
             stop.wait()
     finally:
         if sim:
@@ -105,3 +96,15 @@ def run(settings: Settings, *, collector: bool, api: bool) -> None:
         if broker:
             broker.stop()
         log.info("stopped")
+
+
+def start_simulator(settings: Settings, registry: Registry) -> Simulator:
+    sensors = register_simulated(registry, settings)
+    client = make_client(collector_config(settings), client_id="noiselab-simulator", manual_ack=False)
+    target = MqttTarget.parse(settings.effective_mqtt_url)
+    client.connect(target.host, target.port)
+    client.loop_start()
+    sim = Simulator(client, sensors, vendor=settings.simulate_vendor, tz=settings.tz)
+    sim.start()
+    log.info("simulating %d sensors", len(sensors))
+    return sim
