@@ -21,7 +21,7 @@ def open_store(settings: Settings) -> ReadingStore:
     if url.startswith("sqlite:///"):
         from store.sqlite import SqliteStore
 
-        return SqliteStore.from_url(url)
+        return SqliteStore.from_settings(settings)
     if url.startswith(("influxdb://", "influxdbs://")):
         try:
             from store.influx import InfluxStore

@@ -6,14 +6,17 @@ import contextlib
 import logging
 import signal
 import threading
+import time
 
 import uvicorn
 
 from ingest.broker import EmbeddedBroker
 from ingest.collector import MqttTarget, make_client
 from ingest.simulator import Simulator, sim_sensors
+from noiselab.errors import StoreUnavailable
 from noiselab.settings import Settings
 from noiselab.wiring import build_collector, collector_config, configure_logging, open_registry, open_store
+from store.base import ReadingStore
 from store.registry import Registry, Sensor
 
 log = logging.getLogger("noiselab")
@@ -66,6 +69,8 @@ def run(settings: Settings, *, collector: bool, api: bool) -> None:
         if collector:
             coll = build_collector(settings, store, registry)
             coll.start()
+            if settings.raw_retention_days:
+                threading.Thread(target=retention_loop, args=(store, stop), name="retention", daemon=True).start()
         if settings.simulate:
             sim = start_simulator(settings, registry)
         if api:
@@ -96,6 +101,16 @@ def run(settings: Settings, *, collector: bool, api: bool) -> None:
         if broker:
             broker.stop()
         log.info("stopped")
+
+
+def retention_loop(store: ReadingStore, stop: threading.Event, every_s: float = 3600.0) -> None:
+    """Delete raw readings past the retention time once an hour (rollups are kept)."""
+    while not stop.is_set():
+        try:
+            store.apply_retention(time.time())
+        except StoreUnavailable as exc:
+            log.warning("retention skipped, store unavailable: %s", exc)
+        stop.wait(every_s)
 
 
 def start_simulator(settings: Settings, registry: Registry) -> Simulator:
