@@ -76,8 +76,10 @@ def main() -> None:
     sensor, start, laeq = synthesise(args.sensors, args.days)
     n = laeq.size
     input_mb = (sensor.nbytes + start.nbytes + laeq.nbytes) / 1e6
-    print(f"readings: {n:,} ({args.sensors} sensors x {args.days} days of 1-s LAeq), input {input_mb:.0f} MB "
-          f"(levels alone {laeq.nbytes / 1e6:.0f} MB)")
+    print(
+        f"readings: {n:,} ({args.sensors} sensors x {args.days} days of 1-s LAeq), input {input_mb:.0f} MB "
+        f"(levels alone {laeq.nbytes / 1e6:.0f} MB)"
+    )
 
     t_kernel, _ = timed(lambda: float(np.sum(np.power(10.0, laeq.astype(np.float64) / 10.0))), repeat=2)
     t_ours, table = timed(lambda: daily_from_raw(sensor, start, 1, laeq, event_thresholds=None), repeat=2)
@@ -92,14 +94,20 @@ def main() -> None:
 
     rate = lambda count, secs: count / secs / 1e6  # noqa: E731 - a tiny local formatter
     print(f"kernel  10**(L/10) sum      {t_kernel:7.2f} s  {rate(n, t_kernel):7.1f} M readings/s")
-    print(f"ours    daily_from_raw      {t_ours:7.2f} s  {rate(n, t_ours):7.1f} M readings/s  "
-          f"({len(table)} daily records)")
+    print(
+        f"ours    daily_from_raw      {t_ours:7.2f} s  {rate(n, t_ours):7.1f} M readings/s  "
+        f"({len(table)} daily records)"
+    )
     print(f"ours    + events 65/70 dB   {t_ours_ev:7.2f} s  {rate(n, t_ours_ev):7.1f} M readings/s")
     print(f"pandas  groupby ({m:,} rows) {t_pd:7.2f} s  {rate(m, t_pd):7.1f} M readings/s")
-    print(f"ratio ours/kernel time: {t_ours / t_kernel:.2f}x   pandas/ours time per reading: "
-          f"{(t_pd / m) / (t_ours / n):.1f}x")
-    print(f"peak extra memory of daily_from_raw: {peak / 1e6:.0f} MB = {peak / laeq.nbytes:.2f}x levels, "
-          f"{peak / (input_mb * 1e6):.2f}x all input arrays")
+    print(
+        f"ratio ours/kernel time: {t_ours / t_kernel:.2f}x   pandas/ours time per reading: "
+        f"{(t_pd / m) / (t_ours / n):.1f}x"
+    )
+    print(
+        f"peak extra memory of daily_from_raw: {peak / 1e6:.0f} MB = {peak / laeq.nbytes:.2f}x levels, "
+        f"{peak / (input_mb * 1e6):.2f}x all input arrays"
+    )
 
 
 if __name__ == "__main__":
