@@ -70,7 +70,8 @@ def run(settings: Settings, *, collector: bool, api: bool) -> None:
             coll = build_collector(settings, store, registry)
             coll.start()
             if settings.raw_retention_days:
-                threading.Thread(target=retention_loop, args=(store, stop), name="retention", daemon=True).start()
+                retention = threading.Thread(target=retention_loop, args=(store, stop), daemon=True)
+                retention.start()
         if settings.simulate:
             sim = start_simulator(settings, registry)
         if api:
