@@ -24,8 +24,19 @@ def bad_query(param: str, msg: str) -> RequestValidationError:
     return RequestValidationError([{"loc": ("query", param), "msg": msg, "type": "value_error"}])
 
 
+EARLIEST = date(1970, 1, 2)
+LATEST = date(2099, 12, 31)
+
+
+def _in_range(param: str, day: date) -> None:
+    if not EARLIEST <= day <= LATEST:
+        raise bad_query(param, f"must be between {EARLIEST} and {LATEST}")
+
+
 def time_range_ms(start: datetime, end: datetime, *, max_s: float) -> tuple[int, int]:
     """[start, end) as UTC epoch ms; refuses end <= start and spans longer than ``max_s``."""
+    _in_range("start", start.date())
+    _in_range("end", end.date())
     start_ms, end_ms = int(start.timestamp() * 1000), int(end.timestamp() * 1000)
     if end_ms <= start_ms:
         raise bad_query("end", "end must be after start")
@@ -36,6 +47,8 @@ def time_range_ms(start: datetime, end: datetime, *, max_s: float) -> tuple[int,
 
 def date_range_ms(start: date, end: date, tz: str, *, max_days: int) -> tuple[int, int]:
     """Local dates ``start``..``end`` (both included) as a UTC [start, end) in ms, at most ``max_days``."""
+    _in_range("start", start)
+    _in_range("end", end)
     if end < start:
         raise bad_query("end", "end must not be before start")
     if (end - start).days + 1 > max_days:

@@ -78,3 +78,18 @@ def test_bad_admin_bodies(api: Api, method: str, url: str, body: dict[str, objec
     resp = api.send(method, url, "admin", json=body)
     assert resp.status_code == 422, resp.text
     assert resp.headers["content-type"].startswith("application/problem+json")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/v1/sensors/pub-1/levels?start=0001-01-01T00:00:00Z&end=0001-01-01T01:00:00Z",
+        "/v1/sensors/pub-1/levels?start=9999-12-31T00:00:00%2B14:00&end=9999-12-31T01:00:00Z",
+        "/v1/sensors/pub-1/events?start=0001-01-01T00:00:00-12:00&end=0001-01-01T01:00:00Z",
+        "/v1/sensors/pub-1/daily?start=0001-01-01&end=0001-01-02",
+        "/v1/compliance?start=9999-12-30&end=9999-12-31",
+    ],
+)
+def test_times_outside_the_supported_years_are_refused(api: Api, url: str) -> None:
+    resp = api.get(url, "engineer")
+    assert resp.status_code == 422 and "between 1970-01-02 and 2099-12-31" in resp.json()["detail"]
