@@ -114,7 +114,7 @@ def envelope(
     laeq = round(float(10 * np.log10(np.mean(10 ** (levels["laeq"] / 10)))), 1)
     lafmax = round(float(levels["lafmax"].max()), 1)
     decoded = {"battery": 98, "LAF": float(levels["laeq"][-1]), "LAeq": laeq, "LAFmax": lafmax}
-    dev = sensor.sensor_id.replace("-", "")[-8:].rjust(16, "0")
+    dev = f"a84041{sensor.seed:010x}"  # a devEUI-shaped hex id per simulated device
     if fmt == "chirpstack":
         topic = f"application/{uuid.UUID(int=sensor.seed)}/device/{dev}/event/up"
         body = {
@@ -124,13 +124,14 @@ def envelope(
             "object": decoded,
         }
     elif fmt == "tts":
-        topic = f"v3/noiselab-sim@ttn/devices/{sensor.sensor_id}/up"
+        device_id = f"{sensor.sensor_id}-tts"  # its own device: one sensor id per source
+        topic = f"v3/noiselab-sim@ttn/devices/{device_id}/up"
         body = {
             "end_device_ids": {
-                "device_id": sensor.sensor_id,
+                "device_id": device_id,
                 "application_ids": {"application_id": "noiselab-sim"},
             },
-            "correlation_ids": [f"as:up:{sensor.sensor_id}-{end_s}"],
+            "correlation_ids": [f"as:up:{device_id}-{end_s}"],
             "received_at": _iso(end_s),
             "uplink_message": {"decoded_payload": decoded, "received_at": _iso(end_s)},
         }
@@ -230,7 +231,8 @@ class Simulator:
             if ahead > 0:  # a backfill that caught up with the clock continues in real time
                 self._stop.wait(ahead)
                 next_at = time.monotonic()
-            self.step(step)
+            remaining = None if self.duration_s is None else int(self.duration_s - (self._sim_t - self._t0))
+            self.step(step if remaining is None else min(step, remaining))
             next_at += period
             self._stop.wait(max(0.0, next_at - time.monotonic()))
 
