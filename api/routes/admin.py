@@ -42,7 +42,13 @@ class SensorIn(SensorFields):
     sensor_id: str = Field(pattern=r"^[A-Za-z0-9._-]{1,64}$", examples=["vb-torvevej-01"])
 
 
+NOT_NULL = ("source_type", "facade", "public", "placed")  # registry columns that always have a value
+
+
 def _apply(sensor: Sensor, fields: dict[str, Any], profiles: Any) -> Sensor:
+    nulls = [key for key in NOT_NULL if key in fields and fields[key] is None]
+    if nulls:
+        raise HTTPException(422, f"{', '.join(nulls)} cannot be null; leave a field out to keep its value")
     profile = fields.get("target_profile")
     if profile is not None and not profile_exists(profiles, profile):
         raise HTTPException(422, f"unknown target profile {profile!r}; see GET /v1/targets")

@@ -93,3 +93,11 @@ def test_bad_admin_bodies(api: Api, method: str, url: str, body: dict[str, objec
 def test_times_outside_the_supported_years_are_refused(api: Api, url: str) -> None:
     resp = api.get(url, "engineer")
     assert resp.status_code == 422 and "between 1970-01-02 and 2099-12-31" in resp.json()["detail"]
+
+
+@pytest.mark.parametrize("field", ["facade", "public", "placed", "source_type"])
+def test_patch_null_for_a_required_registry_field_is_422(api: Api, field: str) -> None:
+    r = api.send("PATCH", "/v1/sensors/pub-1", "admin", json={field: None})
+    assert r.status_code == 422 and field in r.json()["detail"]
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert api.get("/v1/sensors/pub-1", "admin").status_code == 200
