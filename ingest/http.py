@@ -20,6 +20,7 @@ OVERSIZE_KEEP_BYTES = 4096
 class IngestAnswer:
     stored: int
     duplicates: int
+    expired: int = 0
     refused: list[dict[str, object]] = field(default_factory=list)
     unreadable: InvalidReading | None = None  # the whole body was refused
 
@@ -51,7 +52,7 @@ def ingest(pipeline: Pipeline, fmt: str, message: Message, *, vendor: str) -> In
     out.vendor = vendor
     check_ownership(out, vendor, pipeline)
     result: CommitResult = pipeline.commit([out])
-    answer = IngestAnswer(stored=result.stored, duplicates=result.duplicates)
+    answer = IngestAnswer(stored=result.stored, duplicates=result.duplicates, expired=result.expired)
     answer.refused = [{"index": e.index, "reason": e.reason, "detail": e.detail} for e in out.refused]
     if not out.readings and len(out.refused) == 1 and out.refused[0].index is None:
         answer.unreadable = out.refused[0]

@@ -63,6 +63,7 @@ class CommitResult:
     stored: int
     duplicates: int
     refused: int
+    expired: int = 0
 
 
 class Pipeline:
@@ -111,7 +112,7 @@ class Pipeline:
         for vendor, ids in by_vendor.items():
             self.registry.ensure_sensors(ids, vendor=vendor)
         self._count(outcomes, result)
-        return CommitResult(result.stored, result.duplicates, len(letters))
+        return CommitResult(result.stored, result.duplicates, len(letters), result.expired)
 
     @staticmethod
     def _count(outcomes: Sequence[Outcome], result: WriteResult) -> None:
@@ -122,6 +123,10 @@ class Pipeline:
         label = sources.pop() if len(sources) == 1 else "mixed"
         metrics.READINGS_STORED.labels(label).inc(result.stored)
         metrics.READINGS_DUPLICATE.labels(label).inc(result.duplicates)
+        if result.expired:
+            # older than the raw-data retention cut-off already applied: counted, not stored
+            metrics.REFUSED.labels(label, "expired").inc(result.expired)
+            log.warning("refused input: source=%s reason=expired count=%d", label, result.expired)
         kinds = {(o.source, e.reason) for o in outcomes for e in o.refused}
         for source, reason in sorted(kinds):
             log.warning("refused input: source=%s reason=%s", source, reason)

@@ -72,7 +72,14 @@ async def _ingest(request: Request, fmt: str, vendor: str, pipeline: Pipeline, l
     answer = await run_in_threadpool(ingest, pipeline, fmt, message, vendor=vendor)
     if answer.unreadable is not None:
         return problem(422, "Invalid payload", answer.unreadable.detail, reason=answer.unreadable.reason)
-    return JSONResponse({"stored": answer.stored, "duplicates": answer.duplicates, "refused": answer.refused})
+    body: dict[str, Any] = {
+        "stored": answer.stored,
+        "duplicates": answer.duplicates,
+        "refused": answer.refused,
+    }
+    if answer.expired:
+        body["expired"] = answer.expired  # older than the raw-data retention: not stored
+    return JSONResponse(body)
 
 
 @router.post(
