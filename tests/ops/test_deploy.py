@@ -14,6 +14,7 @@ import paho.mqtt.client as mqtt
 import pytest
 import yaml
 from click.testing import CliRunner
+from paho.mqtt import publish
 from paho.mqtt.enums import CallbackAPIVersion
 
 from noiselab.cli import main
@@ -206,10 +207,11 @@ def test_mosquitto_config_raises_the_queue_and_its_acl_works(tmp_path: Path):
             c.username_pw_set(user, password)
             connected: list[object] = []
             c.on_connect = lambda *a: connected.append(a[3])
-            c.connect("127.0.0.1", port)
+            c.connect_async("127.0.0.1", port)
             c.loop_start()
             clients.append(c)
-            wait_until(lambda: connected, what=f"CONNACK for {user}")
+            # paho marks itself connected only after on_connect returns: wait for both
+            wait_until(lambda: connected and c.is_connected(), what=f"CONNACK for {user}")
             assert not connected[0].is_failure, connected[0]  # type: ignore[attr-defined]
             return c
 
@@ -219,11 +221,24 @@ def test_mosquitto_config_raises_the_queue_and_its_acl_works(tmp_path: Path):
         sub.on_subscribe = lambda *a: subscribed.append(a)
         sub.subscribe("$share/noiselab/noise/+/+/levels", qos=1)
         wait_until(lambda: subscribed, what="SUBACK")
-        vendor = client("acme-sensors", "a-secret")
-        vendor.publish("noise/silentroad/s9/levels", b"{}", qos=1).wait_for_publish(5)  # not its own: dropped
-        vendor.publish("noise/acme-sensors/s1/levels", b"{}", qos=1).wait_for_publish(5)
+
+        def send(topic: str) -> None:
+            # one synchronous connection per message (paho's own helper): connect, publish QoS 1, disconnect
+            publish.single(
+                topic,
+                b"{}",
+                qos=1,
+                hostname="127.0.0.1",
+                port=port,
+                client_id="t-acme-sensors",
+                auth={"username": "acme-sensors", "password": "a-secret"},
+                protocol=mqtt.MQTTv5,
+            )
+
+        send("noise/silentroad/s9/levels")  # not its own topic: the broker drops it
+        send("noise/acme-sensors/s1/levels")
         wait_until(lambda: got, what="the vendor's own message")
-        vendor.publish("noise/acme-sensors/s2/levels", b"{}", qos=1).wait_for_publish(5)
+        send("noise/acme-sensors/s2/levels")
         wait_until(lambda: len(got) == 2, what="second message")
         assert got == ["noise/acme-sensors/s1/levels", "noise/acme-sensors/s2/levels"]
         intruder = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="anon", protocol=mqtt.MQTTv5)
