@@ -80,7 +80,9 @@ def test_ingest_is_limited_per_key(limited: Ingest) -> None:
 
     def post(vendor: str, i: int) -> int:
         body = {"sensor_id": f"{vendor}-1", "ts": ts, "laeq": 50.0 + i}
-        return limited.client.post("/v1/readings", json=body, headers={"X-API-Key": limited.keys[vendor]}).status_code
+        return limited.client.post(
+            "/v1/readings", json=body, headers={"X-API-Key": limited.keys[vendor]}
+        ).status_code
 
     assert [post("acme", i) for i in range(5)] == [200, 200, 200, 429, 429]
     assert post("other", 0) == 200  # another vendor's key has its own bucket
