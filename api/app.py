@@ -9,7 +9,20 @@ from fastapi import FastAPI
 
 from api import problems
 from api.ratelimit import RateLimitMiddleware
-from api.routes import admin, daily, events, health, ingest, levels, ngsi, page, public, sensors, targets
+from api.routes import (
+    admin,
+    daily,
+    deadletters,
+    events,
+    health,
+    ingest,
+    levels,
+    ngsi,
+    page,
+    public,
+    sensors,
+    targets,
+)
 from ingest.pipeline import Pipeline
 from noiselab import __version__
 from noiselab.settings import Settings
@@ -48,6 +61,7 @@ def create_app(
     app.include_router(sensors.router)
     app.include_router(admin.router)
     app.include_router(ingest.router)
+    app.include_router(deadletters.router)
     for router in (levels.router, daily.router, events.router, ngsi.router, targets.router):
         app.include_router(router)
     app.include_router(public.router)

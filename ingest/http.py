@@ -25,25 +25,35 @@ class IngestAnswer:
     unreadable: InvalidReading | None = None  # the whole body was refused
 
 
+def _item_positions(out: Outcome) -> list[int]:
+    """Each decoded reading's position in the body: items give one reading or one refusal each."""
+    refused = {e.index for e in out.refused if e.index is not None}
+    positions, k = [], 0
+    for _ in out.readings:
+        while k in refused:
+            k += 1
+        positions.append(k)
+        k += 1
+    return positions
+
+
 def check_ownership(out: Outcome, vendor: str, pipeline: Pipeline) -> None:
+    """Refuse readings of sensors registered to another vendor (reading-only: nothing is written)."""
     kept = []
     owners: dict[str, str | None] = {}
-    for i, r in enumerate(out.readings):
+    for r, position in zip(out.readings, _item_positions(out), strict=True):
         if r.sensor_id not in owners:
             sensor = pipeline.registry.get_sensor(r.sensor_id)
             owners[r.sensor_id] = vendor if sensor is None else sensor.vendor
         if owners[r.sensor_id] == vendor:
             kept.append(r)
         else:
-            out.refused.append(
-                InvalidReading(
-                    "not_your_sensor",
-                    f"sensor {r.sensor_id!r} is not registered to vendor {vendor!r};"
-                    " ask an admin to assign it",
-                    index=i,
-                )
+            detail = (
+                f"sensor {r.sensor_id!r} is not registered to vendor {vendor!r}; ask an admin to assign it"
             )
+            out.refused.append(InvalidReading("not_your_sensor", detail, index=position))
     out.readings = kept
+    out.refused.sort(key=lambda e: -1 if e.index is None else e.index)
 
 
 def ingest(pipeline: Pipeline, fmt: str, message: Message, *, vendor: str) -> IngestAnswer:

@@ -141,8 +141,13 @@ def _not_yet(name: str) -> None:
 
 @main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--scheme", type=click.Choice(["dk", "eu", "ldn"]), default="dk", show_default=True,
-              help="Period scheme: dk (07-19/19-22/22-07), eu (07-19/19-23/23-07), ldn.")
+@click.option(
+    "--scheme",
+    type=click.Choice(["dk", "eu", "ldn"]),
+    default="dk",
+    show_default=True,
+    help="Period scheme: dk (07-19/19-22/22-07), eu (07-19/19-23/23-07), ldn.",
+)
 @click.option(
     "--tz", default="Europe/Copenhagen", show_default=True, help="IANA time zone of the local days."
 )
@@ -174,6 +179,26 @@ def _store_options(fn):  # type: ignore[no-untyped-def]
     for option in reversed(options):
         fn = option(fn)
     return fn
+
+
+@main.command()
+@click.argument(
+    "fmt",
+    metavar="FORMAT",
+    type=click.Choice(["native", "chirpstack", "tts", "sensor-community", "ngsi", "sensorthings"]),
+)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--topic", default=None, help="MQTT topic the sample arrives on (native: noise/VENDOR/SENSOR/levels)."
+)
+@click.option(
+    "--header", "headers", multiple=True, help="HTTP header 'Name: value' (e.g. 'X-Sensor: esp8266-1')."
+)
+def check(fmt: str, file: Path, topic: str | None, headers: tuple[str, ...]) -> None:
+    """Conformance check for vendors: decode a sample, store nothing, report what would be stored."""
+    from noiselab.commands import check as cmd
+
+    raise SystemExit(cmd.run(fmt, file, topic=topic, headers=headers))
 
 
 @main.command(name="import")

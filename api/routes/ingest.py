@@ -12,9 +12,10 @@ from fastapi.responses import JSONResponse
 from api.auth import VendorKey
 from api.deps import SettingsDep
 from api.problems import problem
+from ingest.check import report
 from ingest.decoders import FORMATS, Message
-from ingest.http import OVERSIZE_KEEP_BYTES, ingest, refuse_oversized
-from ingest.pipeline import Pipeline
+from ingest.http import OVERSIZE_KEEP_BYTES, check_ownership, ingest, refuse_oversized
+from ingest.pipeline import Pipeline, decode_message
 
 router = APIRouter(prefix="/v1", tags=["ingest"])
 
@@ -117,3 +118,75 @@ async def post_ingest(
             reason="unknown_format",
         )
     return await _ingest(request, fmt, vendor, pipeline, settings.max_body_bytes)
+
+
+@router.post(
+    "/ingest/{fmt}/check",
+    summary="Conformance check: decode a sample, store nothing, say what would be stored and what is wrong",
+    description="The same decoders, validation and ownership rules as ingest; nothing is written, counted or "
+    "dead-lettered. `ignored_fields` lists native keys we do not know (often a typo).",
+    responses={
+        200: {
+            "content": {
+                "application/json": {
+                    "example": {
+                        "format": "native",
+                        "would_store": 1,
+                        "ignored_fields": ["laeq_db"],
+                        "refused": [
+                            {"index": 1, "reason": "out_of_range", "detail": "laeq = 200.0 dB is outside ..."}
+                        ],
+                        "readings": [
+                            {
+                                "sensor_id": "vb-1",
+                                "start": "2026-06-10T07:00:00Z",
+                                "interval_s": 1.0,
+                                "laeq": 58.2,
+                                "lafmax": None,
+                                "lafmin": None,
+                                "lcpeak": None,
+                                "source": "native",
+                            }
+                        ],
+                    }
+                }
+            }
+        }
+    },
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {}}}},
+)
+async def check_ingest(
+    request: Request,
+    vendor: VendorKey,
+    pipeline: PipelineDep,
+    settings: SettingsDep,
+    fmt: str = Path(description="Format name", examples=list(FORMATS)),
+) -> Any:
+    if fmt not in FORMATS:
+        return problem(
+            404,
+            "Unknown format",
+            f"unknown format {fmt[:40]!r}; known formats: {', '.join(FORMATS)}",
+            reason="unknown_format",
+        )
+    body, too_big = await _read_body(request, settings.max_body_bytes)
+    if too_big:
+        return problem(
+            413,
+            "Payload too large",
+            f"body is larger than the limit of {settings.max_body_bytes} bytes",
+            reason="too_large",
+        )
+    message = Message(
+        topic=None,
+        headers={k.lower(): v for k, v in request.headers.items()},
+        body=body,
+        received_s=time.time(),
+    )
+
+    def run() -> dict[str, Any]:
+        out = decode_message(fmt, message, pipeline.rules())
+        check_ownership(out, vendor, pipeline)
+        return report(fmt, out, body)
+
+    return JSONResponse(await run_in_threadpool(run))

@@ -169,3 +169,45 @@ def test_unknown_format_is_404_problem(env) -> None:  # type: ignore[no-untyped-
     client, _, _, auth = env
     r = client.post("/v1/ingest/zigbee", content=b"{}", headers=hdr(auth["acme"]))
     assert r.status_code == 404 and r.json()["reason"] == "unknown_format"
+
+
+def test_check_stores_nothing_and_says_what_is_wrong(env) -> None:  # type: ignore[no-untyped-def]
+    client, store, registry, auth = env
+    registry.upsert_sensor(Sensor("b-1", vendor="other"))
+    body = [
+        {"sensor_id": "a-1", "ts": now_iso(), "laeq": 58.2, "laeq_db": 58.2},
+        {"sensor_id": "a-1", "ts": now_iso(-59), "laeq": 200},
+        {"sensor_id": "b-1", "ts": now_iso(), "laeq": 50},
+    ]
+    r = client.post("/v1/ingest/native/check", json=body, headers=hdr(auth["acme"]))
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert report["would_store"] == 1 and report["readings"][0]["laeq"] == 58.2
+    assert [(x["index"], x["reason"]) for x in report["refused"]] == [(1, "out_of_range"), (2, "not_your_sensor")]
+    assert report["ignored_fields"] == ["laeq_db"]
+    assert store.sensor_ids() == [] and registry.dead_letters() == []  # nothing written, nothing kept
+
+
+def test_check_of_an_unreadable_body(env) -> None:  # type: ignore[no-untyped-def]
+    client, _, _, auth = env
+    r = client.post("/v1/ingest/tts/check", content=b"{oops", headers=hdr(auth["acme"]))
+    assert r.status_code == 200
+    assert r.json()["would_store"] == 0 and r.json()["refused"][0]["reason"] == "bad_json"
+
+
+def test_dead_letters_are_listed_for_engineers_only(env) -> None:  # type: ignore[no-untyped-def]
+    client, _, _, auth = env
+    client.post("/v1/readings", content=b"\xff\xfe", headers=hdr(auth["acme"]))
+    client.post("/v1/readings", content=b"{nope", headers=hdr(auth["acme"]))
+    assert client.get("/v1/dead-letters").status_code == 401
+    assert client.get("/v1/dead-letters", headers=hdr(auth["acme"])).status_code == 403
+    letters = client.get("/v1/dead-letters", headers=hdr(auth["engineer"])).json()
+    assert [(d["reason"], d["raw"]) for d in letters] == [
+        ("bad_encoding", '{"hex": "fffe"}'),
+        ("bad_json", "{nope"),
+    ]
+    assert letters[0]["received"].endswith("Z")
+    page = client.get(f"/v1/dead-letters?since_id={letters[0]['id']}", headers=hdr(auth["engineer"])).json()
+    assert [d["reason"] for d in page] == ["bad_json"]
+    csv = client.get("/v1/dead-letters?format=csv", headers=hdr(auth["engineer"])).text
+    assert csv.splitlines()[0] == "id,received_utc,source,reason,detail,topic,sensor_id,raw"
