@@ -183,7 +183,8 @@ def test_check_stores_nothing_and_says_what_is_wrong(env) -> None:  # type: igno
     assert r.status_code == 200, r.text
     report = r.json()
     assert report["would_store"] == 1 and report["readings"][0]["laeq"] == 58.2
-    assert [(x["index"], x["reason"]) for x in report["refused"]] == [(1, "out_of_range"), (2, "not_your_sensor")]
+    refused = [(x["index"], x["reason"]) for x in report["refused"]]
+    assert refused == [(1, "out_of_range"), (2, "not_your_sensor")]
     assert report["ignored_fields"] == ["laeq_db"]
     assert store.sensor_ids() == [] and registry.dead_letters() == []  # nothing written, nothing kept
 
