@@ -67,3 +67,14 @@ def create_app(
     app.include_router(public.router)
     app.include_router(page.router)
     return app
+
+
+def create_ops_app(settings: Settings, store: ReadingStore, *, collector: Any = None) -> FastAPI:
+    """What ``noiselab collect`` serves: /health, /ready (store and broker) and /metrics only."""
+    app = FastAPI(title="noiselab collector", version=__version__, docs_url=None, redoc_url=None)
+    app.state.settings = settings
+    app.state.store = store
+    app.state.collector = collector
+    problems.install(app)
+    app.include_router(health.router)
+    return app

@@ -74,26 +74,39 @@ def run(settings: Settings, *, collector: bool, api: bool) -> None:
                 retention.start()
         if settings.simulate:
             sim = start_simulator(settings, registry)
-        if api:
-            from api.app import create_app
+        from api.app import create_app, create_ops_app
 
-            app = create_app(settings, store, registry, collector=coll)
-            config = uvicorn.Config(
-                app,
-                host=settings.http_host,
-                port=settings.http_port,
-                log_level="warning",
-                timeout_graceful_shutdown=10,
-            )
-            server = uvicorn.Server(config)
-            # our own handlers (above), so that the collector's flush below runs before the process exits
-            server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]
-            servers.append(server)
-            if not stop.is_set():
-                log.info("API and resident page on http://%s:%d/", settings.http_host, settings.http_port)
+        # the API, or for `collect` alone only /health, /ready and /metrics on the same host and port
+        app = (
+            create_app(settings, store, registry, collector=coll)
+            if api
+            else create_ops_app(settings, store, collector=coll)
+        )
+        config = uvicorn.Config(
+            app,
+            host=settings.http_host,
+            port=settings.http_port,
+            log_level="warning",
+            timeout_graceful_shutdown=10,
+        )
+        server = uvicorn.Server(config)
+        # our own handlers (above), so that the collector's flush below runs before the process exits
+        server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]
+        servers.append(server)
+        if not stop.is_set():
+            what = "API and resident page" if api else "collector health and metrics"
+            log.info("%s on http://%s:%d/", what, settings.http_host, settings.http_port)
+            try:
                 server.run()
-        else:
-            stop.wait()
+            except SystemExit:  # uvicorn exits when it cannot bind the port
+                if api:
+                    raise
+                # a busy health port must not stop the collector: it goes on without HTTP
+                log.error(
+                    "collector health port %d unavailable; collecting without /ready and /metrics",
+                    settings.http_port,
+                )
+                stop.wait()
     finally:
         if sim:
             sim.stop()

@@ -9,6 +9,8 @@ import signal
 import subprocess
 import sys
 import threading
+import urllib.error
+import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,7 +22,7 @@ from noiselab.readings import Reading
 from store.base import WriteResult
 from store.registry import Registry
 from store.sqlite import SqliteStore
-from tests.services import Mosquitto, wait_until
+from tests.services import Mosquitto, free_port, wait_until
 
 pytestmark = pytest.mark.mqtt
 
@@ -69,6 +71,7 @@ def spawn_collector(mosquitto: Mosquitto, data: Path) -> subprocess.Popen:  # ty
         "NOISELAB_DATA_DIR": str(data),
         "NOISELAB_BATCH_SIZE": "200",
         "NOISELAB_LOG_LEVEL": "WARNING",
+        "NOISELAB_HTTP_PORT": str(free_port()),
     }
     with open(data / "collector.log", "ab") as log:
         return subprocess.Popen(
@@ -186,3 +189,41 @@ def test_shared_subscription_splits_the_load(mosquitto: Mosquitto, tmp_path: Pat
     assert sum(c.acked for c in collectors) == 400  # each message went to exactly one collector
     assert all(c.acked > 0 for c in collectors)
     assert sum(c.duplicates for c in collectors) == 0
+
+
+def test_collect_serves_health_ready_and_metrics(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "NOISELAB_MQTT_URL": mosquitto.url,
+        "NOISELAB_DATA_DIR": str(tmp_path),
+        "NOISELAB_HTTP_PORT": str(port),
+        "NOISELAB_LOG_LEVEL": "WARNING",
+    }
+    with open(tmp_path / "collector.log", "ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "noiselab.cli", "collect"], env=env, stdout=subprocess.DEVNULL, stderr=log
+        )
+    try:
+
+        def ready() -> dict | None:  # type: ignore[type-arg]
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=2) as r:
+                    return json.loads(r.read())  # type: ignore[no-any-return]
+            except OSError:
+                return None
+
+        assert wait_until(ready, what="/ready")["checks"] == {"store": "ok", "broker": "ok"}
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as r:
+            assert b"noiselab_mqtt_reconnects_total" in r.read()
+        mosquitto.stop()
+        with pytest.raises(urllib.error.HTTPError) as err:
+            wait_until(
+                lambda: ready() is None and urllib.request.urlopen(f"http://127.0.0.1:{port}/ready"),
+                what="/ready to fail",
+            )
+        assert err.value.code == 503
+        err.value.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
