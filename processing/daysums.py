@@ -18,13 +18,15 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from processing.localtime import zone_offsets
+from processing.localtime import DAY_S, EPOCH_ORDINAL, zone_offsets
 from processing.periods import PeriodScheme, assign
 from processing.rollups import Rollups, level_bins, sum_by
+from processing.workspace import Workspace
 
 __all__ = ["DaySums", "day_sums_from_raw", "day_sums_from_rollups"]
 
 _DENSE_HIST_LIMIT = 1 << 24
+_LOCAL_HIST_LIMIT = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -51,17 +53,20 @@ class DaySums:
 
 
 class _Accumulator:
-    """Dense accumulators over (sensor, date offset) keys; histogram dense or sparse by size."""
+    """Dense accumulators over (sensor, date offset) keys and their 24 local clock hours.
 
-    def __init__(self, n_sensors: int, date_lo: int, date_hi: int, bin_lo: int, bin_hi: int, n_periods: int):
+    Energy and seconds are kept per local hour (folded into periods at the end); the 0.1 dB histogram per
+    key is dense when it fits ``_DENSE_HIST_LIMIT`` entries, else a list of sparse parts.
+    """
+
+    def __init__(self, n_sensors: int, date_lo: int, date_hi: int, bin_lo: int, bin_hi: int):
         self.n_dates = date_hi - date_lo + 1
         self.date_lo = date_lo
         self.n_keys = n_sensors * self.n_dates
-        self.n_periods = n_periods
         self.bin_lo = bin_lo
         self.n_bins = bin_hi - bin_lo + 1
-        self.energy = np.zeros(self.n_keys * n_periods)
-        self.seconds = np.zeros(self.n_keys * n_periods)
+        self.energy = np.zeros(self.n_keys * 24)
+        self.seconds = np.zeros(self.n_keys * 24)
         self.lafmax = np.full(self.n_keys, np.nan)
         self.lcpeak = np.full(self.n_keys, np.nan)
         self.dense = self.n_keys * self.n_bins <= _DENSE_HIST_LIMIT
@@ -70,33 +75,99 @@ class _Accumulator:
 
     def add_rows(
         self,
-        key: NDArray[np.int64],
-        period: NDArray[np.intp],
+        slot: NDArray[np.intp],
         energy: NDArray[np.float64],
         seconds: NDArray[np.float64],
         lafmax: NDArray[np.float64] | None,
         lcpeak: NDArray[np.float64] | None,
     ) -> None:
-        slot = key * self.n_periods + period
-        size = self.n_keys * self.n_periods
-        self.energy += sum_by(slot, energy, size)
-        self.seconds += sum_by(slot, seconds, size)
-        if lafmax is not None:
-            np.fmax.at(self.lafmax, key, lafmax)
-        if lcpeak is not None:
-            np.fmax.at(self.lcpeak, key, lcpeak)
+        """Add rows by ``slot = key·24 + local hour`` (rollup rows: any order, any slots)."""
+        self.energy += sum_by(slot, energy, self.energy.size)
+        self.seconds += sum_by(slot, seconds, self.seconds.size)
+        self._maxima(slot // 24, lafmax, lcpeak)
+
+    def _maxima(
+        self, key: NDArray[np.intp], lafmax: NDArray[np.float64] | None, lcpeak: NDArray[np.float64] | None
+    ) -> None:
+        if (lafmax is None and lcpeak is None) or key.size == 0:
+            return
+        ordered = bool(np.all(key[1:] >= key[:-1]))
+        cuts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if ordered else key
+        for acc, values in ((self.lafmax, lafmax), (self.lcpeak, lcpeak)):
+            if values is None:
+                continue
+            if ordered:  # runs of equal keys: one reduceat instead of a scatter
+                folded = np.fmax.reduceat(values, cuts)
+                np.fmax(acc[key[cuts]], folded, out=folded)
+                acc[key[cuts]] = folded
+            else:
+                np.fmax.at(acc, key, values)
 
     def add_hist(self, key: NDArray[np.int64], bin_: NDArray[np.int64], seconds: NDArray[np.float64]) -> None:
         flat = key * self.n_bins + (bin_ - self.bin_lo)
+        self._add_flat_hist(0, flat, sum_by(flat, seconds, 0) if self.dense else seconds)
+
+    def _add_flat_hist(self, first: int, flat: NDArray[np.int64], values: NDArray[np.float64]) -> None:
+        """Dense: add ``values`` (a histogram from entry ``first`` on). Sparse: fold (flat, values) pairs."""
         if self.dense:
-            self.hist += sum_by(flat, seconds, self.hist.size)
-        else:
+            self.hist[first : first + values.size] += values
+        elif flat.size:
             uniq, inv = np.unique(flat, return_inverse=True)
-            self.sparse.append((uniq, sum_by(inv.reshape(-1), seconds, uniq.size)))
+            self.sparse.append((uniq, sum_by(inv.reshape(-1), values, uniq.size)))
+
+    def add_chunk(
+        self,
+        slot: NDArray[np.intp],
+        energy: NDArray[np.float64],
+        cls: NDArray[np.intp],
+        dur: float | NDArray[np.float64],
+        lafmax: NDArray[np.float64] | None,
+        lcpeak: NDArray[np.float64] | None,
+    ) -> None:
+        """Add a chunk of raw readings; ``slot`` and ``cls`` (bins minus ``bin_lo``) are clobbered.
+
+        ``dur`` is a whole-second scalar (then histograms count readings, times the duration at the end) or
+        an array. Sorted input touches few slots: the chunk is then binned locally, over its slot range only.
+        """
+        k_lo = int(slot.min()) // 24
+        k_hi = int(slot.max()) // 24
+        first, n_local = k_lo * 24, (k_hi - k_lo + 1) * 24
+        weights = None if np.isscalar(dur) else np.asarray(dur)
+        scale = float(dur) if weights is None else 1.0
+        slot -= first
+        e = np.bincount(slot, weights=energy, minlength=n_local)
+        self.energy[first : first + n_local] += e if scale == 1.0 else e * scale
+        if lafmax is not None or lcpeak is not None:
+            self._maxima(slot // 24 + k_lo, lafmax, lcpeak)
+        if n_local * self.n_bins <= _LOCAL_HIST_LIMIT:
+            slot *= self.n_bins
+            slot += cls
+            local = np.bincount(slot, weights=weights, minlength=n_local * self.n_bins).reshape(n_local, -1)
+            secs = local.sum(axis=1)
+            self.seconds[first : first + n_local] += secs if scale == 1.0 else secs * scale
+            day = local.reshape(k_hi - k_lo + 1, 24, self.n_bins).sum(axis=1).reshape(-1)
+            day_f = np.asarray(day, dtype=np.float64) * scale
+            flat = np.flatnonzero(day_f) if not self.dense else np.zeros(0, dtype=np.int64)
+            if self.dense:
+                self._add_flat_hist(k_lo * self.n_bins, flat, day_f)
+            else:
+                self._add_flat_hist(0, flat + k_lo * self.n_bins, day_f[flat])
+            return
+        secs = np.bincount(slot, weights=weights, minlength=n_local)
+        self.seconds[first : first + n_local] += secs if scale == 1.0 else secs * scale
+        key = slot // 24 + k_lo
+        key *= self.n_bins
+        key += cls
+        w = np.full(key.size, scale) if weights is None else weights
+        self._add_flat_hist(0, key, sum_by(key, w, self.hist.size) if self.dense else w)
 
     def finish(self, scheme: PeriodScheme, tz: str) -> DaySums:
-        seconds = self.seconds.reshape(self.n_keys, self.n_periods)
-        energy = self.energy.reshape(self.n_keys, self.n_periods)
+        table = scheme.hour_table()
+        n_p = len(scheme.periods)
+        hours_e = self.energy.reshape(self.n_keys, 24)
+        hours_s = self.seconds.reshape(self.n_keys, 24)
+        energy = np.stack([hours_e[:, table == i].sum(axis=1) for i in range(n_p)], axis=1)
+        seconds = np.stack([hours_s[:, table == i].sum(axis=1) for i in range(n_p)], axis=1)
         present = np.flatnonzero(seconds.sum(axis=1) > 0)
         new_index = np.full(self.n_keys, -1, dtype=np.int64)
         new_index[present] = np.arange(present.size)
@@ -128,16 +199,26 @@ class _Accumulator:
         )
 
 
-def _date_range(t_min: float, t_max: float, scheme: PeriodScheme, tz: str) -> tuple[int, int]:
-    a = assign(np.asarray([t_min, t_max]), scheme, tz)
-    return int(a.date_ordinal[0]), int(a.date_ordinal[1])
-
-
 def _empty(scheme: PeriodScheme, tz: str) -> DaySums:
     i = np.zeros(0, dtype=np.int64)
     f = np.zeros(0)
     p = np.zeros((0, len(scheme.periods)))
     return DaySums(scheme, tz, i, i, p, p, f, f, i, i, f)
+
+
+def _level_range(lv_all: NDArray[np.generic], ws: Workspace, chunk_rows: int) -> tuple[float, float]:
+    """Smallest and largest finite level (inf, -inf when none), chunk by chunk."""
+    lo_db, hi_db = np.inf, -np.inf
+    for lo in range(0, lv_all.shape[0], chunk_rows):
+        part = ws.levels(lv_all[lo : lo + chunk_rows])
+        a, b = float(np.fmin.reduce(part)), float(np.fmax.reduce(part))
+        if not (np.isfinite(a) and np.isfinite(b)):  # NaN-only or infinite readings: filter them out
+            part = part[np.isfinite(part)]
+            if part.size == 0:
+                continue
+            a, b = float(part.min()), float(part.max())
+        lo_db, hi_db = min(lo_db, a), max(hi_db, b)
+    return lo_db, hi_db
 
 
 def day_sums_from_raw(
@@ -150,49 +231,71 @@ def day_sums_from_raw(
     *,
     scheme: PeriodScheme,
     tz: str,
-    chunk_rows: int = 1 << 18,
+    chunk_rows: int = 1 << 16,
 ) -> DaySums:
     """Sums per (sensor index, local date, period) from raw readings, in chunks of ``chunk_rows``.
 
-    Readings with a non-finite LAeq or a non-positive interval are ignored (not measured time).
+    Readings with a non-finite LAeq or a non-positive interval are ignored (not measured time). One pass
+    finds the ranges, one pass accumulates; each reading's local hour comes from one integer division of
+    its local seconds, its energy and 0.1 dB class from :meth:`Workspace.energies`.
     """
     lv_all = np.asarray(laeq)
     n = lv_all.shape[0]
     sensor_all = np.asarray(sensor)
     t_all = np.asarray(start_s)
-    dur_all = np.broadcast_to(np.asarray(interval_s), (n,))
+    dur_in = np.asarray(interval_s)
+    scalar_dur = dur_in.ndim == 0 and bool(np.isfinite(dur_in)) and float(dur_in).is_integer()
+    dur_all = np.broadcast_to(dur_in, (n,))
     fmax_all = None if lafmax is None else np.asarray(lafmax)
     cpk_all = None if lcpeak is None else np.asarray(lcpeak)
-    if n == 0:
+    if n == 0 or (scalar_dur and float(dur_in) <= 0):
         return _empty(scheme, tz)
-    t_min, t_max = float(np.min(t_all)), float(np.max(t_all))
-    d_lo, d_hi = _date_range(t_min, t_max, scheme, tz)
-    lo_db, hi_db = np.inf, -np.inf
-    for lo in range(0, n, chunk_rows):  # chunked min/max: no full-size temporaries
-        part = np.asarray(lv_all[lo : lo + chunk_rows], dtype=np.float64)
-        part = part[np.isfinite(part)]
-        if part.size:
-            lo_db, hi_db = min(lo_db, float(part.min())), max(hi_db, float(part.max()))
+    ws = Workspace(chunk_rows)
+    lo_db, hi_db = _level_range(lv_all, ws, chunk_rows)
     if not np.isfinite(lo_db):
         return _empty(scheme, tz)
     b_lo = int(level_bins(lo_db)[()])
     b_hi = int(level_bins(hi_db)[()])
-    acc = _Accumulator(int(np.max(sensor_all)) + 1, d_lo, d_hi, b_lo, b_hi, len(scheme.periods))
+    clip = lo_db < 0.0 or hi_db > 199.9
+    t_min, t_max = float(np.min(t_all)), float(np.max(t_all))
     offsets = zone_offsets(tz, t_min, t_max)
+    d_lo = (int(np.floor(t_min)) + int(offsets.offsets_s.min())) // DAY_S + EPOCH_ORDINAL
+    d_hi = (int(np.floor(t_max)) + int(offsets.offsets_s.max())) // DAY_S + EPOCH_ORDINAL
+    acc = _Accumulator(int(np.max(sensor_all)) + 1, d_lo, d_hi, b_lo, b_hi)
+    base_s = (d_lo - EPOCH_ORDINAL) * DAY_S
+    keys_per_sensor = acc.n_dates * 24
     for lo in range(0, n, chunk_rows):
         hi = min(n, lo + chunk_rows)
-        lv = np.asarray(lv_all[lo:hi], dtype=np.float64)
-        dur = np.asarray(dur_all[lo:hi], dtype=np.float64)
-        ok = np.isfinite(lv) & np.isfinite(dur) & (dur > 0)
-        all_ok = bool(ok.all())
-        sel = slice(None) if all_ok else ok
-        lv, dur = lv[sel], dur[sel]
-        a = assign(np.asarray(t_all[lo:hi], dtype=np.float64)[sel], scheme, tz, offsets=offsets)
-        key = np.asarray(sensor_all[lo:hi], dtype=np.int64)[sel] * acc.n_dates + (a.date_ordinal - d_lo)
-        fmax = None if fmax_all is None else np.asarray(fmax_all[lo:hi], dtype=np.float64)[sel]
-        cpk = None if cpk_all is None else np.asarray(cpk_all[lo:hi], dtype=np.float64)[sel]
-        acc.add_rows(key, a.period, dur * np.power(10.0, lv / 10.0), dur, fmax, cpk)
-        acc.add_hist(key, level_bins(lv).astype(np.int64), dur)
+        lv = ws.levels(lv_all[lo:hi])
+        s = sensor_all[lo:hi]
+        t = t_all[lo:hi]
+        dur: float | NDArray[np.float64] = float(dur_in) if scalar_dur else 0.0
+        fmax = None if fmax_all is None else np.asarray(fmax_all[lo:hi], dtype=np.float64)
+        cpk = None if cpk_all is None else np.asarray(cpk_all[lo:hi], dtype=np.float64)
+        ok = np.isfinite(lv)
+        if not scalar_dur:
+            dur = np.asarray(dur_all[lo:hi], dtype=np.float64)
+            ok &= np.isfinite(dur) & (dur > 0)
+        if not bool(ok.all()):
+            lv, s, t = lv[ok], s[ok], t[ok]
+            dur = dur if scalar_dur else np.asarray(dur)[ok]
+            fmax = None if fmax is None else fmax[ok]
+            cpk = None if cpk is None else cpk[ok]
+            if lv.size == 0:
+                continue
+        slot = ws.hours(ws.seconds(t), offsets, base_s)
+        s_lo, s_hi = int(s.min()), int(s.max())
+        if s_lo == s_hi:
+            slot += s_lo * keys_per_sensor
+        else:
+            slot += np.asarray(s, dtype=np.intp) * keys_per_sensor
+        energy, cls = ws.energies(lv)
+        if not scalar_dur:
+            energy *= dur
+        if clip:
+            np.clip(cls, 0, 2000, out=cls)
+        cls -= b_lo
+        acc.add_chunk(slot, energy, cls, dur, fmax, cpk)
     return acc.finish(scheme, tz)
 
 
@@ -217,8 +320,8 @@ def day_sums_from_rollups(r: Rollups, *, scheme: PeriodScheme, tz: str) -> DaySu
     bins = r.hist_bin.astype(np.int64)
     b_lo = int(bins.min()) if bins.size else 0
     b_hi = int(bins.max()) if bins.size else 0
-    acc = _Accumulator(int(r.sensor.max()) + 1, d_lo, d_hi, b_lo, b_hi, len(scheme.periods))
+    acc = _Accumulator(int(r.sensor.max()) + 1, d_lo, d_hi, b_lo, b_hi)
     key = r.sensor * acc.n_dates + (a.date_ordinal - d_lo)
-    acc.add_rows(key, a.period, r.energy, r.seconds, r.lafmax, r.lcpeak)
+    acc.add_rows(key * 24 + a.hour, r.energy, r.seconds, r.lafmax, r.lcpeak)
     acc.add_hist(key[r.hist_row], bins, r.hist_seconds)
     return acc.finish(scheme, tz)
