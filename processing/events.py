@@ -29,11 +29,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from processing.decibel import energy_mean, level
-from processing.rollups import sum_by
+from processing.workspace import Workspace
 
 __all__ = ["Events", "emergence", "facade_correction", "find_events", "intermittency_ratio"]
 
 FACADE_CORRECTION_DB = -3.0
+_CHUNK_ROWS = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,28 @@ class Events:
         return int(self.sensor.shape[0])
 
 
+def _loud_rows(lv_in: NDArray[np.generic], dur: NDArray[np.float64], lowest: float) -> NDArray[np.intp]:
+    """Indices of readings with a finite LAeq above ``lowest`` and a positive interval, chunk by chunk."""
+    n = lv_in.shape[0]
+    ws = Workspace(_CHUNK_ROWS)
+    parts: list[NDArray[np.intp]] = []
+    for lo in range(0, n, _CHUNK_ROWS):
+        lv = ws.levels(lv_in[lo : lo + _CHUNK_ROWS])
+        mask = (lv > lowest) & (lv < np.inf)
+        if dur.strides[0] != 0:
+            mask &= dur[lo : lo + _CHUNK_ROWS] > 0
+        parts.append(np.flatnonzero(mask) + lo)
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.intp)
+
+
+def _energies(lv: NDArray[np.float64]) -> NDArray[np.float64]:
+    out = np.empty_like(lv)
+    ws = Workspace(min(_CHUNK_ROWS, max(lv.size, 1)))
+    for lo in range(0, lv.size, _CHUNK_ROWS):
+        out[lo : lo + _CHUNK_ROWS] = ws.energies(lv[lo : lo + _CHUNK_ROWS])[0]
+    return out
+
+
 def find_events(
     sensor: ArrayLike,
     start_s: ArrayLike,
@@ -64,66 +87,73 @@ def find_events(
 ) -> Events:
     """Events of readings above each threshold (see module docstring); readings may come in any order.
 
-    Only the readings above the lowest threshold are sorted, so the cost follows the loud part of the data.
+    Only the readings above the lowest threshold are gathered, and sorted by (sensor, start) only when they
+    are not in that order already (a cheap check), so the cost follows the loud part of the data. Runs are
+    found with one comparison of neighbours and summed with ``reduceat`` over their starts.
     """
-    lv = np.asarray(laeq, dtype=np.float64)
-    n = lv.shape[0]
-    dur = np.broadcast_to(np.asarray(interval_s, dtype=np.float64), (n,))
+    lv_in = np.asarray(laeq)
+    n = lv_in.shape[0]
+    dur_in = np.asarray(interval_s, dtype=np.float64)
+    dur = np.broadcast_to(dur_in, (n,))
     lowest = min(thresholds_db) if len(thresholds_db) else np.inf
-    loud = np.flatnonzero(np.isfinite(lv) & (lv > lowest) & (dur > 0))
-    s = np.asarray(sensor, dtype=np.int64)[loud]
-    t = np.asarray(start_s, dtype=np.float64)[loud]
-    order = np.lexsort((t, s))
-    s, t, lv_l, dur_l = s[order], t[order], lv[loud][order], np.asarray(dur[loud], dtype=np.float64)[order]
-    peak = lv_l.copy()
+    if dur_in.ndim == 0 and not dur_in > 0:
+        lowest = np.inf
+    loud = _loud_rows(lv_in, dur, float(lowest)) if np.isfinite(lowest) else np.zeros(0, dtype=np.intp)
+    s = np.asarray(sensor)[loud].astype(np.int64)
+    t = np.asarray(np.asarray(start_s)[loud], dtype=np.float64)
+    lv_l = np.asarray(lv_in[loud], dtype=np.float64)
+    dur_l = np.asarray(dur[loud], dtype=np.float64)
+    ordered = bool(np.all((s[1:] > s[:-1]) | ((s[1:] == s[:-1]) & (t[1:] >= t[:-1]))))
+    order = None if ordered else np.lexsort((t, s))
+    if order is not None:
+        s, t, lv_l, dur_l, loud = s[order], t[order], lv_l[order], dur_l[order], loud[order]
+    peak = lv_l
     if lafmax is not None:
-        fm = np.asarray(lafmax, dtype=np.float64)[loud][order]
+        fm = np.asarray(np.asarray(lafmax)[loud], dtype=np.float64)
         peak = np.where(np.isfinite(fm), fm, lv_l)
     contiguous = np.zeros(s.shape, dtype=bool)
     if s.size > 1:
         contiguous[1:] = (s[1:] == s[:-1]) & (np.abs(t[1:] - (t[:-1] + dur_l[:-1])) <= tolerance_s)
-    parts: list[
-        tuple[
-            NDArray[np.int64],
-            NDArray[np.float64],
-            NDArray[np.float64],
-            NDArray[np.float64],
-            NDArray[np.int64],
-            NDArray[np.float64],
-            NDArray[np.float64],
-        ]
-    ] = []
+    energy = _energies(lv_l)
+    if dur_in.ndim != 0:
+        energy *= dur_l
+    cols: list[list[NDArray[np.generic]]] = [[] for _ in range(7)]
     for thr in sorted(thresholds_db):
-        above = lv_l > thr
-        idx = np.flatnonzero(above)
+        idx = np.flatnonzero(lv_l > thr)
         if idx.size == 0:
             continue
-        prev_above = np.zeros(idx.size, dtype=bool)
-        prev_above[1:] = idx[1:] == idx[:-1] + 1
-        new = ~(prev_above & contiguous[idx])
-        event = np.cumsum(new) - 1
-        first = idx[new]
-        m = int(first.size)
-        e = sum_by(event, dur_l[idx] * np.power(10.0, lv_l[idx] / 10.0), m)
-        mx = np.full(m, -np.inf)
-        np.maximum.at(mx, event, peak[idx])
-        parts.append(
+        new = ~contiguous[idx]
+        new[1:] |= idx[1:] != idx[:-1] + 1
+        new[0] = True
+        starts = np.flatnonzero(new)
+        first = idx[starts]
+        count = np.diff(np.r_[starts, idx.size])
+        e = np.add.reduceat(energy[idx], starts)
+        if dur_in.ndim == 0:
+            e *= float(dur_in)
+            duration = count * float(dur_in)
+        else:
+            duration = np.add.reduceat(dur_l[idx], starts)
+        for col, value in zip(
+            cols,
             (
                 s[first],
-                np.full(m, float(thr)),
+                np.full(first.size, float(thr)),
                 t[first],
-                sum_by(event, dur_l[idx], m),
-                np.bincount(event, minlength=m).astype(np.int64),
-                mx,
+                np.asarray(duration, dtype=np.float64),
+                count.astype(np.int64),
+                np.maximum.reduceat(peak[idx], starts),
                 level(e),
-            )
-        )
-    if not parts:
+            ),
+            strict=True,
+        ):
+            col.append(value)
+    if not cols[0]:
         f = np.zeros(0)
         i = np.zeros(0, dtype=np.int64)
         return Events(i, f, f, f, i, f, f)
-    cols = [np.concatenate([p[k] for p in parts]) for k in range(7)]
-    return Events(cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6])
+    c = [np.concatenate(col) for col in cols]
+    return Events(c[0], c[1], c[2], c[3], c[4], c[5], c[6])
 
 
 def intermittency_ratio(
