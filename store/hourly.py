@@ -1,27 +1,43 @@
-"""Hourly rollup rows as the stores keep them, and their incremental update.
+"""Hourly rollup rows as the stores keep them: the histogram encoding and the incremental update.
 
 A stored row is one sensor and one UTC hour: ``energy`` (Σ interval_s·10^(LAeq/10)), ``seconds``
-(Σ interval_s), ``lafmax`` and ``lcpeak`` (maxima, NULL/absent when never reported) and a sparse level
-histogram ``hist``: little-endian pairs of (0.1 dB class int16, seconds float64), 10 bytes per occupied class.
-Seconds are float64, not float32, so histograms of fractional intervals add up exactly as the raw readings
-do and percentiles from rollups equal percentiles from raw data.
+(Σ interval_s), ``lafmax`` and ``lcpeak`` (maxima, NULL/absent when never reported) and ``hist``, the
+measured seconds per 0.1 dB class of LAeq, encoded losslessly in the smallest of two layouts::
 
-The arithmetic is :mod:`processing.rollups`; this module only converts between its arrays and stored rows.
-An update is ``merge(stored rows of the affected hours, rollup(new readings))``, written back.
+    dense:  kind = w (1, 2 or 4) | lowest class int16 | seconds of each class from it, uint{8w}, 0 = empty
+    sparse: kind = 0             | (class int16, seconds float64) pairs
+
+all little-endian. Whole-second data (every class holds an integer number of seconds, the usual case) is
+dense: a noisy hour of 1-s readings spanning 30 dB is ~300 bytes instead of 2 400. Fractional seconds keep
+their exact float64 value in the sparse layout, so no rounding is introduced either way. The layout before
+this one (sparse pairs, no kind byte) is read by :func:`hist_from_legacy`.
+
+A batch update merges the stored rows of the affected hours with the batch's new readings in one vectorised
+pass (:func:`updated_rows`): energies and seconds add (stored + new, as ``processing.rollups.merge`` does),
+maxima take the maximum, histograms add per class. Classes are ``processing.rollups.level_bins``, so the rows
+equal ``processing.rollups.rollup`` of all the readings of the hour.
 """
 
 from __future__ import annotations
 
+import base64
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
+from operator import attrgetter
 
 import numpy as np
 
 from noiselab.readings import Reading
-from processing.rollups import Rollups, merge, rollup
+from processing.rollups import Rollups, level_bins, sum_by
 from store.base import HOUR_S
 
-HIST_DTYPE = np.dtype([("bin", "<i2"), ("seconds", "<f8")])
+LEGACY_DTYPE = np.dtype([("bin", "<i2"), ("seconds", "<f8")])  # also the sparse layout's pairs
+SPARSE = 0
+_WIDTHS = (1, 2, 4)
+_N_BINS = 2048  # classes are 0..2000 (level_bins clips to 0–200 dB)
+_TEXT_PREFIX = "2:"  # InfluxDB field text: "2:" + base64 of the blob; no prefix = the legacy layout
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,17 +53,91 @@ class HourRow:
     hist: bytes
 
 
+# --- histogram blobs ---------------------------------------------------------------------------------
 def encode_hist(bins: np.ndarray, seconds: np.ndarray) -> bytes:
-    out = np.empty(bins.shape[0], dtype=HIST_DTYPE)
-    out["bin"] = bins
-    out["seconds"] = seconds
-    return out.tobytes()
+    """Classes (ascending, distinct) and their seconds -> the smaller lossless layout."""
+    bins = np.asarray(bins, dtype=np.int64)
+    seconds = np.asarray(seconds, dtype=np.float64)
+    sparse_size = 1 + LEGACY_DTYPE.itemsize * bins.size
+    if bins.size:
+        top = float(seconds.max())
+        lo, span = int(bins[0]), int(bins[-1] - bins[0]) + 1
+        if top < 2**32 and float(seconds.min()) > 0 and np.array_equal(seconds, np.floor(seconds)):
+            width = 1 if top < 2**8 else 2 if top < 2**16 else 4
+            if 3 + span * width <= sparse_size:
+                dense = np.zeros(span, dtype=f"<u{width}")
+                dense[bins - lo] = seconds
+                return struct.pack("<Bh", width, lo) + dense.tobytes()
+    pairs = np.empty(bins.size, dtype=LEGACY_DTYPE)
+    pairs["bin"] = bins
+    pairs["seconds"] = seconds
+    return bytes((SPARSE,)) + pairs.tobytes()
 
 
-def _none_if_nan(v: float) -> float | None:
-    return None if np.isnan(v) else float(v)
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Concatenated ``arange(s, s + n)`` for each start s and length n."""
+    ends = np.cumsum(lengths)
+    return np.repeat(starts - ends + lengths, lengths) + np.arange(int(ends[-1]) if ends.size else 0)
 
 
+def decode_hists(blobs: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Many blobs at once -> (blob index int64, class int16, seconds float64), ordered by blob then class."""
+    n = len(blobs)
+    lengths = np.fromiter(map(len, blobs), dtype=np.int64, count=n)
+    buf = np.frombuffer(b"".join(blobs), dtype=np.uint8)
+    starts = np.cumsum(lengths) - lengths
+    kinds = buf[starts] if n else np.zeros(0, dtype=np.uint8)
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    for kind in np.unique(kinds).tolist():
+        sel = np.flatnonzero(kinds == kind)
+        if kind == SPARSE:
+            size = lengths[sel] - 1
+            pairs = buf[_ranges(starts[sel] + 1, size)].view(LEGACY_DTYPE)
+            parts.append((np.repeat(sel, size // LEGACY_DTYPE.itemsize), pairs["bin"], pairs["seconds"]))
+            continue
+        if kind not in _WIDTHS:
+            raise ValueError(f"unknown histogram layout {kind}")
+        lo = (buf[starts[sel] + 1].astype(np.int64) | (buf[starts[sel] + 2].astype(np.int64) << 8)).astype(
+            np.int16
+        )
+        size = lengths[sel] - 3
+        values = buf[_ranges(starts[sel] + 3, size)].view(f"<u{kind}").astype(np.float64)
+        count = size // kind
+        offset = np.arange(values.size) - np.repeat(np.cumsum(count) - count, count)
+        classes = np.repeat(lo.astype(np.int64), count) + offset
+        keep = values > 0
+        parts.append((np.repeat(sel, count)[keep], classes[keep], values[keep]))
+    if not parts:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int16), np.zeros(0, dtype=np.float64)
+    row = np.concatenate([p[0] for p in parts]).astype(np.int64)
+    cls = np.concatenate([p[1] for p in parts]).astype(np.int16)
+    sec = np.concatenate([p[2] for p in parts]).astype(np.float64)
+    if len(parts) > 1:
+        order = np.argsort(row * _N_BINS + cls, kind="stable")
+        row, cls, sec = row[order], cls[order], sec[order]
+    return row, cls, sec
+
+
+def hist_from_legacy(blob: bytes) -> bytes:
+    """A blob of the previous layout (bare (int16, float64) pairs) -> the current layout."""
+    pairs = np.frombuffer(blob, dtype=LEGACY_DTYPE)
+    order = np.argsort(pairs["bin"], kind="stable")
+    return encode_hist(pairs["bin"][order], pairs["seconds"][order])
+
+
+def hist_to_text(blob: bytes) -> str:
+    """A blob as an InfluxDB string field."""
+    return _TEXT_PREFIX + base64.b64encode(blob).decode("ascii")
+
+
+def hist_from_text(text: str) -> bytes:
+    """An InfluxDB string field -> a blob of the current layout (legacy points are converted)."""
+    if text.startswith(_TEXT_PREFIX):
+        return base64.b64decode(text[len(_TEXT_PREFIX) :])
+    return hist_from_legacy(base64.b64decode(text))
+
+
+# --- rows <-> Rollups --------------------------------------------------------------------------------
 def rollups_from_columns(
     hour_s: Sequence[int],
     energy: Sequence[float],
@@ -61,8 +151,7 @@ def rollups_from_columns(
     n = len(hour_s)
     if n == 0:
         return Rollups.empty(bucket_s=HOUR_S)
-    counts = np.fromiter((len(h) for h in hist), dtype=np.int64, count=n) // HIST_DTYPE.itemsize
-    pairs = np.frombuffer(b"".join(hist), dtype=HIST_DTYPE)  # one buffer: fast for a year of hours
+    hist_row, hist_bin, hist_seconds = decode_hists(hist)
     return Rollups(
         sensor=np.zeros(n, dtype=np.int64) if sensor is None else np.asarray(sensor, dtype=np.int64),
         bucket_s=np.asarray(hour_s, dtype=np.int64),
@@ -70,16 +159,15 @@ def rollups_from_columns(
         seconds=np.asarray(seconds, dtype=np.float64),
         lafmax=np.array(lafmax, dtype=np.float64),  # None -> nan
         lcpeak=np.array(lcpeak, dtype=np.float64),
-        hist_row=np.repeat(np.arange(n, dtype=np.int64), counts),
-        hist_bin=pairs["bin"].astype(np.int16),
-        hist_seconds=pairs["seconds"].astype(np.float64),
+        hist_row=hist_row,
+        hist_bin=hist_bin,
+        hist_seconds=hist_seconds,
         bucket_size_s=HOUR_S,
     )
 
 
-def rollups_from_rows(rows: Sequence[HourRow], sensor_ids: Sequence[str] | None = None) -> Rollups:
-    """Stored rows -> Rollups; the sensor index is the position in ``sensor_ids`` (default: all 0)."""
-    index = {s: i for i, s in enumerate(sensor_ids)} if sensor_ids is not None else None
+def rollups_from_rows(rows: Sequence[HourRow]) -> Rollups:
+    """Stored rows of one sensor -> Rollups (sensor index 0)."""
     return rollups_from_columns(
         [r.hour_s for r in rows],
         [r.energy for r in rows],
@@ -87,63 +175,120 @@ def rollups_from_rows(rows: Sequence[HourRow], sensor_ids: Sequence[str] | None 
         [r.lafmax for r in rows],
         [r.lcpeak for r in rows],
         [r.hist for r in rows],
-        None if index is None else [index[r.sensor_id] for r in rows],
     )
 
 
-def rows_from_rollups(r: Rollups, sensor_ids: Sequence[str]) -> list[HourRow]:
-    """Rollups (sensor index into ``sensor_ids``) -> stored rows, one per (sensor, hour)."""
-    if len(r) == 0:
-        return []
-    order = np.argsort(r.hist_row, kind="stable")
-    bounds = np.searchsorted(r.hist_row[order], np.arange(len(r) + 1))
-    rows = []
-    for i in range(len(r)):
-        sel = order[bounds[i] : bounds[i + 1]]
-        rows.append(
-            HourRow(
-                sensor_id=sensor_ids[int(r.sensor[i])],
-                hour_s=int(r.bucket_s[i]),
-                energy=float(r.energy[i]),
-                seconds=float(r.seconds[i]),
-                lafmax=_none_if_nan(r.lafmax[i]),
-                lcpeak=_none_if_nan(r.lcpeak[i]),
-                hist=encode_hist(r.hist_bin[sel], r.hist_seconds[sel]),
-            )
-        )
-    return rows
+# --- the incremental update ----------------------------------------------------------------------------
+_SENSOR_SHIFT = 2**40  # key = sensor index · 2^40 + hour index + 2^39 (hours since 1970, ± 62 million years)
+_HOUR_OFFSET = 2**39
+_START_MS = attrgetter("start_ms")
 
 
-def rollup_readings(readings: Sequence[Reading]) -> tuple[Rollups, list[str]]:
-    """Hourly rollups of new readings; returns them and the sensor ids their sensor index refers to."""
-    ids = sorted({r.sensor_id for r in readings})
+def _floats(readings: Sequence[Reading], name: str) -> np.ndarray:
+    """One attribute of every reading as float64, None -> NaN."""
+    values = list(map(attrgetter(name), readings))
+    if None in values:
+        values = [np.nan if v is None else v for v in values]
+    return np.fromiter(values, dtype=np.float64, count=len(values))
+
+
+def _none_if_nan(v: float) -> float | None:
+    return None if v != v else v  # NaN is the only value unequal to itself
+
+
+@dataclass(frozen=True)
+class BatchRollup:
+    """A batch of new readings rolled up: one entry per (sensor, hour); histogram keys row·2048 + class."""
+
+    sensor_ids: list[str]
+    keys: np.ndarray  # sorted (sensor, hour) keys
+    energy: np.ndarray
+    seconds: np.ndarray
+    lafmax: np.ndarray
+    lcpeak: np.ndarray
+    hist_keys: np.ndarray
+    hist_seconds: np.ndarray
+
+    def hours(self) -> list[tuple[str, int]]:
+        """(sensor_id, hour_s) of each entry: the stored rows a store must load for :func:`merged_rows`."""
+        sensor = (self.keys // _SENSOR_SHIFT).tolist()
+        hour_s = (((self.keys % _SENSOR_SHIFT) - _HOUR_OFFSET) * HOUR_S).tolist()
+        return [(self.sensor_ids[i], h) for i, h in zip(sensor, hour_s, strict=True)]
+
+    def key(self, sensor_id: str, hour_s: int) -> int:
+        return self.sensor_ids.index(sensor_id) * _SENSOR_SHIFT + hour_s // HOUR_S + _HOUR_OFFSET
+
+
+def rollup_batch(new_readings: Sequence[Reading]) -> BatchRollup:
+    """Roll new readings up per (sensor, UTC hour), as ``processing.rollups.rollup`` does.
+
+    Readings with a non-finite LAeq or a non-positive interval are not measured time and are left out.
+    """
+    n = len(new_readings)
+    sensor_of = [r.sensor_id for r in new_readings]
+    ids = sorted(set(sensor_of))
     index = {s: i for i, s in enumerate(ids)}
-
-    def col(name: str) -> np.ndarray:
-        values = [getattr(r, name) for r in readings]
-        return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
-
-    r = rollup(
-        np.array([index[r.sensor_id] for r in readings], dtype=np.int64),
-        np.array([r.start_ms for r in readings], dtype=np.int64) // 1000,
-        np.array([r.interval_s for r in readings], dtype=np.float64),
-        col("laeq"),
-        col("lafmax"),
-        col("lcpeak"),
-        bucket_s=HOUR_S,
+    lv, dur = _floats(new_readings, "laeq"), _floats(new_readings, "interval_s")
+    ok = np.isfinite(lv) & np.isfinite(dur) & (dur > 0)
+    sensor = np.fromiter(map(index.__getitem__, sensor_of), dtype=np.int64, count=n)[ok]
+    start_s = np.fromiter(map(_START_MS, new_readings), dtype=np.int64, count=n)[ok] // 1000
+    lv, dur = lv[ok], dur[ok]
+    keys, row = np.unique(sensor * _SENSOR_SHIFT + start_s // HOUR_S + _HOUR_OFFSET, return_inverse=True)
+    row = row.reshape(-1)
+    m = keys.size
+    lafmax = np.full(m, np.nan)
+    lcpeak = np.full(m, np.nan)
+    np.fmax.at(lafmax, row, _floats(new_readings, "lafmax")[ok])
+    np.fmax.at(lcpeak, row, _floats(new_readings, "lcpeak")[ok])
+    hist_keys, hist_row = np.unique(row * _N_BINS + level_bins(lv).astype(np.int64), return_inverse=True)
+    return BatchRollup(
+        sensor_ids=ids,
+        keys=keys,
+        energy=sum_by(row, dur * np.power(10.0, lv / 10.0), m),
+        seconds=sum_by(row, dur, m),
+        lafmax=lafmax,
+        lcpeak=lcpeak,
+        hist_keys=hist_keys,
+        hist_seconds=sum_by(hist_row.reshape(-1), dur, hist_keys.size),
     )
-    return r, ids
+
+
+def merged_rows(batch: BatchRollup, stored: Sequence[HourRow]) -> list[HourRow]:
+    """Rows to write back: the stored rows of ``batch.hours()`` (those that exist) plus the batch.
+
+    Sums are stored + new (as ``processing.rollups.merge``), maxima the larger, histograms add per class.
+    """
+    m = batch.keys.size
+    energy, seconds = batch.energy.copy(), batch.seconds.copy()
+    lafmax, lcpeak = batch.lafmax.copy(), batch.lcpeak.copy()
+    hkeys, hsec = batch.hist_keys, batch.hist_seconds
+    if stored:
+        skeys = np.array([batch.key(s.sensor_id, s.hour_s) for s in stored], dtype=np.int64)
+        pos = np.searchsorted(batch.keys, skeys)
+        if np.any(pos >= m) or np.any(batch.keys[np.minimum(pos, m - 1)] != skeys):
+            raise ValueError("stored rows must be of hours in the batch")
+        old = np.array([(s.energy, s.seconds, s.lafmax, s.lcpeak) for s in stored], dtype=np.float64)
+        energy[pos] = old[:, 0] + energy[pos]
+        seconds[pos] = old[:, 1] + seconds[pos]
+        lafmax[pos] = np.fmax(old[:, 2], lafmax[pos])
+        lcpeak[pos] = np.fmax(old[:, 3], lcpeak[pos])
+        srow, sbin, ssec = decode_hists([s.hist for s in stored])
+        both = np.concatenate([pos[srow] * _N_BINS + sbin, hkeys])
+        hkeys, inv = np.unique(both, return_inverse=True)
+        hsec = sum_by(inv.reshape(-1), np.concatenate([ssec, hsec]), hkeys.size)
+    bounds = np.searchsorted(hkeys, np.arange(m + 1) * _N_BINS).tolist()
+    hbins = hkeys % _N_BINS
+    hists = [encode_hist(hbins[a:b], hsec[a:b]) for a, b in pairwise(bounds)]
+    columns = (energy.tolist(), seconds.tolist(), lafmax.tolist(), lcpeak.tolist(), hists)
+    return [
+        HourRow(sid, hour_s, e, s, _none_if_nan(fmax), _none_if_nan(cpk), h)
+        for (sid, hour_s), e, s, fmax, cpk, h in zip(batch.hours(), *columns, strict=True)
+    ]
 
 
 def updated_rows(new_readings: Sequence[Reading], stored: Sequence[HourRow]) -> list[HourRow]:
-    """The rows to write back after ``new_readings``: stored rows of the affected hours merged with them.
-
-    ``affected_hours(new_readings)`` tells a store which rows to load as ``stored``.
-    """
-    fresh, ids = rollup_readings(new_readings)
-    old = rollups_from_rows(stored, ids)
-    merged = merge(old, fresh) if len(old) else fresh
-    return rows_from_rollups(merged, ids)
+    """The rows to write back after ``new_readings``, given the stored rows of ``affected_hours(new)``."""
+    return merged_rows(rollup_batch(new_readings), stored) if new_readings else []
 
 
 def affected_hours(readings: Sequence[Reading]) -> dict[str, list[int]]:

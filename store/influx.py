@@ -4,7 +4,7 @@ Writes go through influxdb-client (synchronous ``WriteApi``, line protocol to ``
 InfluxQL over ``/query`` (``db`` = the bucket), which InfluxDB 2.7 and 3.x both serve. Layout::
 
     readings,sensor_id=<id>   laeq,lafmax,lafmin,lcpeak,interval_s (float), source (string)   @ start
-    rollups_1h,sensor_id=<id> energy,seconds,lafmax,lcpeak (float), hist (base64 string)      @ hour start
+    rollups_1h,sensor_id=<id> energy,seconds,lafmax,lcpeak (float), hist ("2:" + base64)     @ hour start
     noiselab_retention        cutoff_ms (integer)                                             @ apply time
 
 Idempotency: InfluxDB overwrites a point with the same measurement, tags and timestamp, so a blind re-send
@@ -18,7 +18,6 @@ Errors: every library or HTTP failure becomes :class:`noiselab.errors.StoreUnava
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
@@ -34,7 +33,14 @@ from noiselab.errors import ConfigError, StoreUnavailable
 from noiselab.readings import Reading
 from processing.rollups import Rollups
 from store.base import HOUR_S, ReadingColumns, WriteResult
-from store.hourly import HourRow, affected_hours, rollups_from_rows, updated_rows
+from store.hourly import (
+    HourRow,
+    affected_hours,
+    hist_from_text,
+    hist_to_text,
+    rollups_from_rows,
+    updated_rows,
+)
 
 if TYPE_CHECKING:
     from noiselab.settings import Settings
@@ -89,7 +95,7 @@ def _reading_line(r: Reading) -> str:
 
 
 def _rollup_line(h: HourRow) -> str:
-    hist = base64.b64encode(h.hist).decode("ascii")
+    hist = hist_to_text(h.hist)
     fields = _fields(energy=h.energy, seconds=h.seconds, lafmax=h.lafmax, lcpeak=h.lcpeak, hist=hist)
     return f"{ROLLUPS},sensor_id={_tag(h.sensor_id)} {fields} {h.hour_s * 1000}"
 
@@ -238,9 +244,7 @@ class InfluxStore:
                     existing.update((sid, int(v[0])) for v in values)
                     continue
                 for t, energy, seconds, lafmax, lcpeak, hist in values:
-                    row = HourRow(
-                        sid, int(t) // 1000, energy, seconds, lafmax, lcpeak, base64.b64decode(hist)
-                    )
+                    row = HourRow(sid, int(t) // 1000, energy, seconds, lafmax, lcpeak, hist_from_text(hist))
                     stored[(sid, row.hour_s)] = row
         new = [r for key, r in first.items() if key not in existing]
         expired = 0
@@ -317,7 +321,7 @@ class InfluxStore:
             f" WHERE sensor_id = {_quote(sensor_id)} AND {_time_range(start_ms, end_ms)} ORDER BY time ASC"
         )
         rows = [
-            HourRow(sensor_id, int(t) // 1000, energy, seconds, lafmax, lcpeak, base64.b64decode(hist))
+            HourRow(sensor_id, int(t) // 1000, energy, seconds, lafmax, lcpeak, hist_from_text(hist))
             for _, values in self._rows(q)
             for t, energy, seconds, lafmax, lcpeak, hist in values
         ]

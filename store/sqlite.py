@@ -12,11 +12,13 @@ rows, so a re-send or a QoS 1 duplicate never counts twice and a late reading up
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,7 +28,7 @@ from noiselab.errors import StoreUnavailable
 from noiselab.readings import Reading
 from processing.rollups import Rollups
 from store.base import ReadingColumns, WriteResult
-from store.hourly import HourRow, affected_hours, rollups_from_columns, updated_rows
+from store.hourly import HourRow, hist_from_legacy, merged_rows, rollup_batch, rollups_from_columns
 
 if TYPE_CHECKING:
     from noiselab.settings import Settings
@@ -55,7 +57,7 @@ CREATE TABLE IF NOT EXISTS rollups_hourly (
     seconds     REAL    NOT NULL,   -- Σ interval_s
     lafmax      REAL,
     lcpeak      REAL,
-    hist        BLOB    NOT NULL,   -- (int16 0.1-dB class, float64 seconds) pairs, little-endian
+    hist        BLOB    NOT NULL,   -- seconds per 0.1-dB class, layout in store.hourly
     PRIMARY KEY (sensor_id, hour_s)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS retention (
@@ -63,6 +65,8 @@ CREATE TABLE IF NOT EXISTS retention (
     cutoff_ms   INTEGER NOT NULL    -- raw readings before this were deleted; later ones are refused
 );
 """
+
+SCHEMA_VERSION = 2  # PRAGMA user_version; 2: histogram blobs as in store.hourly (kind byte first)
 
 COLUMNS = (
     "sensor_id",
@@ -75,6 +79,46 @@ COLUMNS = (
     "source",
     "received_ms",
 )
+
+
+def _drop_seen_uplinks(conn: sqlite3.Connection, batch: Sequence[Reading], now_ms: int) -> list[Reading]:
+    """Drop readings of LoRaWAN uplinks already stored (perhaps under another receive time); note new ids."""
+    ids = sorted({r.dedupe_id for r in batch if r.dedupe_id})
+    seen = {
+        row[0]
+        for row in conn.execute(
+            "SELECT d.dedupe_id FROM json_each(?) AS j"
+            " CROSS JOIN seen_dedupe_ids AS d ON d.dedupe_id = j.value",
+            (json.dumps(ids),),
+        )
+    }
+    conn.executemany(
+        "INSERT OR IGNORE INTO seen_dedupe_ids (dedupe_id, received_ms) VALUES (?, ?)",
+        [(d, now_ms) for d in ids if d not in seen],
+    )
+    return [r for r in batch if r.dedupe_id not in seen]
+
+
+def _not_stored(conn: sqlite3.Connection, batch: Sequence[Reading]) -> list[Reading]:
+    """The readings of the batch to insert: not stored yet, and the first of equal (sensor, start) in it.
+
+    Only readings that start no later than their sensor's latest stored reading can be stored already, so
+    appended data (the usual case) costs one index lookup per sensor instead of one per reading.
+    """
+    keys = list(map(_KEY, batch))
+    if len(set(keys)) == len(keys):
+        first: Sequence[Reading] = batch
+    else:
+        unique: dict[tuple[str, int], Reading] = {}
+        for key, r in zip(keys, batch, strict=True):
+            unique.setdefault(key, r)
+        first, keys = list(unique.values()), list(unique)
+    latest = dict(conn.execute(_LATEST, (json.dumps(sorted({k[0] for k in keys})),)).fetchall())
+    suspects = [k for k in keys if latest.get(k[0]) is not None and k[1] <= latest[k[0]]]
+    if not suspects:
+        return list(first)
+    stored = set(conn.execute(_STORED_KEYS, (json.dumps(suspects),)).fetchall())
+    return [r for key, r in zip(keys, first, strict=True) if key not in stored]
 
 
 def sqlite_path(url: str) -> Path:
@@ -150,10 +194,23 @@ class SqliteDatabase:
             self._local.conn = None
 
 
-_INCOMING = (
-    "CREATE TEMP TABLE IF NOT EXISTS incoming (pos INTEGER PRIMARY KEY, sensor_id TEXT, start_ms INTEGER,"
-    " interval_s REAL, laeq REAL, lafmax REAL, lafmin REAL, lcpeak REAL, source TEXT, received_ms INTEGER,"
-    " dedupe_id TEXT)"
+_INSERT = f"INSERT INTO readings ({','.join(COLUMNS)}) VALUES ({','.join('?' * len(COLUMNS))})"
+_KEY = attrgetter("sensor_id", "start_ms")
+_LATEST = (  # the latest stored start of each sensor in a JSON list
+    "SELECT j.value, (SELECT MAX(start_ms) FROM readings WHERE sensor_id = j.value) FROM json_each(?) AS j"
+)
+_STORED_KEYS = (  # which (sensor_id, start_ms) of a JSON list of pairs exist: one primary-key search each
+    "SELECT r.sensor_id, r.start_ms FROM json_each(?) AS j CROSS JOIN readings AS r"
+    " ON r.sensor_id = j.value ->> 0 AND r.start_ms = j.value ->> 1"
+)
+_STORED_HOURS = (
+    "SELECT r.sensor_id, r.hour_s, r.energy, r.seconds, r.lafmax, r.lcpeak, r.hist"
+    " FROM json_each(?) AS j CROSS JOIN rollups_hourly AS r"
+    " ON r.sensor_id = j.value ->> 0 AND r.hour_s = j.value ->> 1"
+)
+_UPSERT_HOUR = (
+    "INSERT OR REPLACE INTO rollups_hourly (sensor_id, hour_s, energy, seconds, lafmax, lcpeak, hist)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 _READ_CHUNK = 200_000
 
@@ -165,6 +222,7 @@ class SqliteStore(SqliteDatabase):
         self.raw_retention_days = raw_retention_days
         self.timeout_s = timeout_s
         super().__init__(path)
+        self._migrate()
 
     @classmethod
     def from_url(cls, url: str, *, raw_retention_days: int = 0) -> SqliteStore:
@@ -174,72 +232,55 @@ class SqliteStore(SqliteDatabase):
     def from_settings(cls, settings: Settings) -> SqliteStore:
         return cls.from_url(settings.effective_store_url, raw_retention_days=settings.raw_retention_days)
 
+    def _migrate(self) -> None:
+        """Bring an older file to ``SCHEMA_VERSION`` (1 -> 2: histogram blobs in the current layout)."""
+        if self._query("PRAGMA user_version")[0][0] >= SCHEMA_VERSION:
+            return
+        with self._tx() as conn:
+            if conn.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
+                return  # another process migrated it meanwhile
+            old = conn.execute("SELECT sensor_id, hour_s, hist FROM rollups_hourly").fetchall()
+            conn.executemany(
+                "UPDATE rollups_hourly SET hist = ? WHERE sensor_id = ? AND hour_s = ?",
+                [(hist_from_legacy(h), s, t) for s, t, h in old],
+            )
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
     # --- writes -------------------------------------------------------------------------------------
     def write(self, readings: Sequence[Reading]) -> WriteResult:
         if not readings:
             return WriteResult(0, 0)
         now_ms = int(time.time() * 1000)
-        rows = [
-            (i, r.sensor_id, r.start_ms, r.interval_s, r.laeq, r.lafmax, r.lafmin, r.lcpeak, r.source, now_ms,
-             r.dedupe_id)
-            for i, r in enumerate(readings)
-        ]  # fmt: skip
         with self._tx() as conn:
-            conn.execute(_INCOMING)
-            conn.execute("DELETE FROM incoming")
-            conn.executemany(f"INSERT INTO incoming VALUES ({','.join('?' * (len(COLUMNS) + 2))})", rows)
-            expired = conn.execute(
-                "DELETE FROM incoming WHERE start_ms < (SELECT cutoff_ms FROM retention WHERE id = 1)"
-            ).rowcount
-            if any(r.dedupe_id for r in readings):
-                # a LoRaWAN uplink already stored (perhaps under another receive time) is a duplicate too
-                conn.execute(
-                    "DELETE FROM incoming WHERE dedupe_id IN (SELECT dedupe_id FROM seen_dedupe_ids)"
-                )
-                conn.execute(
-                    "INSERT OR IGNORE INTO seen_dedupe_ids"
-                    " SELECT DISTINCT dedupe_id, received_ms FROM incoming"
-                    " WHERE dedupe_id IS NOT NULL"
-                )
-            # keep only what is new: not stored yet, and the first of equal (sensor, start) in the batch
-            conn.execute(
-                "DELETE FROM incoming WHERE EXISTS (SELECT 1 FROM readings r"
-                " WHERE r.sensor_id = incoming.sensor_id AND r.start_ms = incoming.start_ms)"
-            )
-            conn.execute(
-                "DELETE FROM incoming WHERE pos NOT IN"
-                " (SELECT MIN(pos) FROM incoming GROUP BY sensor_id, start_ms)"
-            )
-            conn.execute(
-                f"INSERT INTO readings ({','.join(COLUMNS)})"
-                f" SELECT {','.join(COLUMNS)} FROM incoming ORDER BY pos"
-            )
-            new = [readings[p] for (p,) in conn.execute("SELECT pos FROM incoming ORDER BY pos")]
-            self._after_insert(conn, new)
-        return WriteResult(stored=len(new), duplicates=len(rows) - len(new) - expired, expired=expired)
+            batch: Sequence[Reading] = readings
+            cutoff = conn.execute("SELECT cutoff_ms FROM retention WHERE id = 1").fetchone()
+            if cutoff is not None:
+                batch = [r for r in readings if r.start_ms >= cutoff[0]]
+            expired = len(readings) - len(batch)
+            if any(r.dedupe_id for r in batch):
+                batch = _drop_seen_uplinks(conn, batch, now_ms)
+            new = _not_stored(conn, batch)
+            conn.executemany(
+                _INSERT,
+                [
+                    (r.sensor_id, r.start_ms, r.interval_s, r.laeq, r.lafmax, r.lafmin, r.lcpeak, r.source,
+                     now_ms)
+                    for r in new
+                ],
+            )  # fmt: skip
+            if new:
+                self._after_insert(conn, new)
+        return WriteResult(stored=len(new), duplicates=len(readings) - len(new) - expired, expired=expired)
 
     def _after_insert(self, conn: sqlite3.Connection, new: Sequence[Reading]) -> None:
         """Inside the write transaction: merge the new readings into the rollups of their hours."""
-        if not new:
-            return
-        stored: list[HourRow] = []
-        for sensor_id, hours in affected_hours(new).items():
-            for i in range(0, len(hours), 500):
-                part = hours[i : i + 500]
-                stored += [
-                    HourRow(*row)
-                    for row in conn.execute(
-                        "SELECT sensor_id, hour_s, energy, seconds, lafmax, lcpeak, hist FROM rollups_hourly"
-                        f" WHERE sensor_id = ? AND hour_s IN ({','.join('?' * len(part))})",
-                        (sensor_id, *part),
-                    )
-                ]
+        batch = rollup_batch(new)
+        stored = [HourRow(*row) for row in conn.execute(_STORED_HOURS, (json.dumps(batch.hours()),))]
         conn.executemany(
-            "INSERT OR REPLACE INTO rollups_hourly (sensor_id, hour_s, energy, seconds, lafmax, lcpeak, hist)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            _UPSERT_HOUR,
             [
                 (r.sensor_id, r.hour_s, r.energy, r.seconds, r.lafmax, r.lcpeak, r.hist)
-                for r in updated_rows(new, stored)
+                for r in merged_rows(batch, stored)
             ],
         )
 
