@@ -154,7 +154,9 @@ def fuzz_http(total: int, *, seed: int = 9) -> HttpResult:
     rng = random.Random(seed)
     seeds = load_seeds()
     out = HttpResult()
-    logging.getLogger("ingest").setLevel(logging.ERROR)  # one warning per refused kind would flood
+    quiet = logging.getLogger("ingest")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # one warning per refused kind would flood; restored below
     now_s = time.time()  # the app checks "in the future" against the real clock
     with tempfile.TemporaryDirectory(prefix="noiselab-fuzz-") as tmp:
         settings = Settings(data_dir=Path(tmp), max_body_bytes=200_000)
@@ -199,6 +201,7 @@ def fuzz_http(total: int, *, seed: int = 9) -> HttpResult:
                     for item in answer["refused"]:
                         out.reasons[f"item:{item['reason']}"] += 1
         out.seconds = time.perf_counter() - t0
+        quiet.setLevel(level)
         store.close()
         registry.close()
         keys.close()
