@@ -28,7 +28,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from processing.daysums import DaySums, day_sums_from_raw, day_sums_from_rollups
 from processing.decibel import level
-from processing.events import Events, find_events
+from processing.events import Events, event_starts
 from processing.percentiles import exceedance_levels
 from processing.periods import SCHEMES, PeriodScheme, assign, date_seconds, period_seconds
 from processing.rollups import Rollups
@@ -163,7 +163,13 @@ def _resolve(scheme: str | PeriodScheme) -> PeriodScheme:
     return SCHEMES[scheme] if isinstance(scheme, str) else scheme
 
 
-def _event_counts(ev: Events, sums: DaySums, thresholds: Sequence[float]) -> dict[str, NDArray[np.int64]]:
+EventStarts = tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]  # threshold, sensor, start
+
+
+def _event_counts(
+    ev: EventStarts, sums: DaySums, thresholds: Sequence[float]
+) -> dict[str, NDArray[np.int64]]:
+    ev_threshold, ev_sensor, ev_start = ev
     n_dates_span = 1
     out: dict[str, NDArray[np.int64]] = {}
     if len(sums) == 0:
@@ -171,11 +177,11 @@ def _event_counts(ev: Events, sums: DaySums, thresholds: Sequence[float]) -> dic
     d_lo = int(sums.date_ordinal.min())
     n_dates_span = int(sums.date_ordinal.max()) - d_lo + 1
     row_key = sums.sensor * n_dates_span + (sums.date_ordinal - d_lo)
-    a = assign(ev.start_s, sums.scheme, sums.tz)
+    a = assign(ev_start, sums.scheme, sums.tz)
     night = sums.scheme.index("night")
     for thr in thresholds:
-        m = ev.threshold_db == thr
-        key = ev.sensor[m] * n_dates_span + (a.date_ordinal[m] - d_lo)
+        m = ev_threshold == thr
+        key = ev_sensor[m] * n_dates_span + (a.date_ordinal[m] - d_lo)
         pos = np.searchsorted(row_key, key)
         pos = np.clip(pos, 0, max(len(row_key) - 1, 0))
         hit = row_key[pos] == key
@@ -194,6 +200,17 @@ def daily_from_sums(
     event_thresholds: Sequence[float] = (65.0, 70.0),
 ) -> DailyTable:
     """Daily metrics from per-(sensor, date, period) sums (see module docstring for the formulas)."""
+    starts = None if events is None else (events.threshold_db, events.sensor, events.start_s)
+    return _daily(sums, sensor_ids, valid_threshold, starts, event_thresholds)
+
+
+def _daily(
+    sums: DaySums,
+    sensor_ids: Sequence[str] | None,
+    valid_threshold: float,
+    events: EventStarts | None,
+    event_thresholds: Sequence[float],
+) -> DailyTable:
     scheme = sums.scheme
     n_sensors = int(sums.sensor.max()) + 1 if len(sums) else 0
     ids = list(sensor_ids) if sensor_ids is not None else [str(i) for i in range(n_sensors)]
@@ -249,15 +266,9 @@ def daily_from_raw(
     sch = _resolve(scheme)
     sums = day_sums_from_raw(sensor, start_s, interval_s, laeq, lafmax, lcpeak, scheme=sch, tz=tz)
     ev = None
-    if event_thresholds is not None:
-        ev = find_events(sensor, start_s, interval_s, laeq, lafmax, thresholds_db=event_thresholds)
-    return daily_from_sums(
-        sums,
-        sensor_ids=sensor_ids,
-        valid_threshold=valid_threshold,
-        events=ev,
-        event_thresholds=event_thresholds or (),
-    )
+    if event_thresholds is not None:  # counts need each event's start only
+        ev = event_starts(sensor, start_s, interval_s, laeq, thresholds_db=event_thresholds)
+    return _daily(sums, sensor_ids, valid_threshold, ev, event_thresholds or ())
 
 
 def daily_from_rollups(
