@@ -6,7 +6,8 @@ Synthesises ``sensors × days`` of 1-s LAeq readings (float32 levels, int64 star
 a traffic-like day/evening/night pattern plus noise) in Europe/Copenhagen, then times:
 
 - kernel: ``np.sum(10**(L/10))`` over the same float32 array (the practical lower bound);
-- ours: ``processing.daily.daily_from_raw`` (all daily metrics; events off, then on);
+- ours: ``processing.daily.daily_from_raw`` (all daily metrics; events off, then on), and
+  ``processing.events.find_events`` alone (the full event table: start, duration, max, SEL);
 - pandas: groupby on (sensor, local date, period) of energies + per-day quantiles, on ``--pandas-sensors``
   sensors (readings/s is then compared; pandas is slow enough that the full set is not worth waiting for).
 
@@ -24,6 +25,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from processing.daily import daily_from_raw
+from processing.events import find_events
 from processing.periods import SCHEMES
 
 TZ = "Europe/Copenhagen"
@@ -83,14 +85,15 @@ def main() -> None:
 
     t_kernel, _ = timed(lambda: float(np.sum(np.power(10.0, laeq.astype(np.float64) / 10.0))), repeat=2)
     t_ours, table = timed(lambda: daily_from_raw(sensor, start, 1, laeq, event_thresholds=None), repeat=2)
-    t_ours_ev, _ = timed(lambda: daily_from_raw(sensor, start, 1, laeq), repeat=1)
+    t_ours_ev, _ = timed(lambda: daily_from_raw(sensor, start, 1, laeq), repeat=2)
+    t_find, events = timed(lambda: find_events(sensor, start, 1, laeq), repeat=2)
     tracemalloc.start()
     daily_from_raw(sensor, start, 1, laeq, event_thresholds=None)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
 
     m = args.pandas_sensors * args.days * 86400
-    t_pd, _ = timed(lambda: pandas_daily(sensor[:m], start[:m], laeq[:m]), repeat=1)
+    t_pd, _ = timed(lambda: pandas_daily(sensor[:m], start[:m], laeq[:m]), repeat=2)
 
     rate = lambda count, secs: count / secs / 1e6  # noqa: E731 - a tiny local formatter
     print(f"kernel  10**(L/10) sum      {t_kernel:7.2f} s  {rate(n, t_kernel):7.1f} M readings/s")
@@ -99,6 +102,10 @@ def main() -> None:
         f"({len(table)} daily records)"
     )
     print(f"ours    + events 65/70 dB   {t_ours_ev:7.2f} s  {rate(n, t_ours_ev):7.1f} M readings/s")
+    print(
+        f"ours    find_events 65/70   {t_find:7.2f} s  {rate(n, t_find):7.1f} M readings/s  "
+        f"({len(events):,} events)"
+    )
     print(f"pandas  groupby ({m:,} rows) {t_pd:7.2f} s  {rate(m, t_pd):7.1f} M readings/s")
     print(
         f"ratio ours/kernel time: {t_ours / t_kernel:.2f}x   pandas/ours time per reading: "

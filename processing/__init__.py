@@ -5,6 +5,7 @@ Modules, from the bottom up:
 - :mod:`processing.decibel`     energy sum / mean of levels (logsumexp-stable, NaN-aware, weighted)
 - :mod:`processing.localtime`   UTC epoch seconds -> local clock time in any IANA zone, vectorised
 - :mod:`processing.periods`     ``Period``/``PeriodScheme`` (dk, eu, ldn, custom) and date/period lengths
+- :mod:`processing.workspace`   reused chunk buffers: energies with 0.1 dB classes, local hours
 - :mod:`processing.rollups`     mergeable per-sensor bucket rollups (energy, seconds, maxima, histogram)
 - :mod:`processing.percentiles` LA_N on 0.1 dB classes, inverted-CDF rule
 - :mod:`processing.daysums`     per (sensor, local date, period) sums from raw readings or rollups
