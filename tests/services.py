@@ -127,3 +127,22 @@ def wait_until(predicate, timeout_s: float = 20.0, interval_s: float = 0.05, wha
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout_s} s waiting for {what}")
         time.sleep(interval_s)
+
+
+def publish(
+    url: str, items: list[tuple[str, bytes]], *, protocol: str = "5", client_id: str = "test-pub"
+) -> None:
+    """Publish (topic, body) pairs with QoS 1 and return once the broker has acknowledged every one."""
+    from ingest.collector import CollectorConfig, MqttTarget, make_client
+
+    client = make_client(CollectorConfig(url=url, protocol=protocol), client_id=client_id, manual_ack=False)
+    client.max_queued_messages_set(0)
+    client.max_inflight_messages_set(100)
+    target = MqttTarget.parse(url)
+    client.connect(target.host, target.port)
+    client.loop_start()
+    infos = [client.publish(topic, body, qos=1) for topic, body in items]
+    for info in infos:
+        info.wait_for_publish(30)
+    client.loop_stop()
+    client.disconnect()

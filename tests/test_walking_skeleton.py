@@ -15,28 +15,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from ingest.collector import Collector, CollectorConfig, MqttTarget, make_client
+from ingest.collector import Collector, CollectorConfig
 from noiselab.settings import Settings
 from store.keys import ApiKeys
 from store.registry import Registry
 from store.sqlite import SqliteStore
-from tests.services import Mosquitto, free_port, wait_port, wait_until
+from tests.services import Mosquitto, free_port, publish, wait_port, wait_until
 
 pytestmark = pytest.mark.mqtt
-
-
-def publish(url: str, items: list[tuple[str, bytes]], protocol: str = "5") -> None:
-    client = make_client(
-        CollectorConfig(url=url, protocol=protocol), client_id="test-publisher", manual_ack=False
-    )
-    t = MqttTarget.parse(url)
-    client.connect(t.host, t.port)
-    client.loop_start()
-    infos = [client.publish(topic, body, qos=1) for topic, body in items]
-    for info in infos:
-        info.wait_for_publish(10)
-    client.loop_stop()
-    client.disconnect()
 
 
 @pytest.mark.parametrize("protocol", ["5", "3.1.1"])
@@ -59,7 +45,7 @@ def test_native_readings_flow_to_the_api(mosquitto: Mosquitto, tmp_path: Path, p
             ("noise/acme/s-1/levels", json.dumps(single).encode()),  # a re-send: stored once
             ("noise/acme/s-1/levels", b'{"ts": "2026-06-10T07:00:00", "laeq": 50}'),  # no zone: refused
         ],
-        protocol,
+        protocol=protocol,
     )
     wait_until(lambda: collector.acked >= 4, what="4 messages acknowledged")
     collector.stop()

@@ -46,6 +46,13 @@ ANSWER_DOC = {
 }
 
 
+def _unknown_format(fmt: str) -> JSONResponse:
+    known = ", ".join(FORMATS)
+    return problem(
+        404, "Unknown format", f"unknown format {fmt[:40]!r}; known formats: {known}", reason="unknown_format"
+    )
+
+
 async def _read_body(request: Request, limit: int) -> tuple[bytes, bool]:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
@@ -111,12 +118,7 @@ async def post_ingest(
     fmt: str = Path(description="Format name", examples=list(FORMATS)),
 ) -> Any:
     if fmt not in FORMATS:
-        return problem(
-            404,
-            "Unknown format",
-            f"unknown format {fmt[:40]!r}; known formats: {', '.join(FORMATS)}",
-            reason="unknown_format",
-        )
+        return _unknown_format(fmt)
     return await _ingest(request, fmt, vendor, pipeline, settings.max_body_bytes)
 
 
@@ -163,12 +165,7 @@ async def check_ingest(
     fmt: str = Path(description="Format name", examples=list(FORMATS)),
 ) -> Any:
     if fmt not in FORMATS:
-        return problem(
-            404,
-            "Unknown format",
-            f"unknown format {fmt[:40]!r}; known formats: {', '.join(FORMATS)}",
-            reason="unknown_format",
-        )
+        return _unknown_format(fmt)
     body, too_big = await _read_body(request, settings.max_body_bytes)
     if too_big:
         return problem(

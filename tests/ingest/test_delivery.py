@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from ingest.collector import Collector, CollectorConfig, MqttTarget, make_client
+from ingest.collector import Collector, CollectorConfig
 from noiselab.errors import StoreUnavailable
 from noiselab.readings import Reading
 from store.base import WriteResult
 from store.registry import Registry
 from store.sqlite import SqliteStore
-from tests.services import Mosquitto, free_port, wait_until
+from tests.services import Mosquitto, free_port, publish, wait_port, wait_until
 
 pytestmark = pytest.mark.mqtt
 
@@ -35,20 +35,6 @@ def messages(n: int, per: int = 10, sensor: str = "d-1") -> list[tuple[str, byte
         body = {"start": T0 + i * per, "interval_s": 1, "laeq": [50.0 + (i + k) % 30 for k in range(per)]}
         out.append((f"noise/acme/{sensor}/levels", json.dumps(body).encode()))
     return out
-
-
-def publish(url: str, items: Sequence[tuple[str, bytes]]) -> None:
-    client = make_client(CollectorConfig(url=url), client_id="test-pub", manual_ack=False)
-    client.max_queued_messages_set(0)
-    client.max_inflight_messages_set(100)
-    t = MqttTarget.parse(url)
-    client.connect(t.host, t.port)
-    client.loop_start()
-    infos = [client.publish(topic, body, qos=1) for topic, body in items]
-    for info in infos:
-        info.wait_for_publish(30)
-    client.loop_stop()
-    client.disconnect()
 
 
 def count(db: Path, sensor: str = "d-1") -> int:
@@ -64,24 +50,30 @@ def progress(proc: subprocess.Popen, data: Path, target: int) -> bool:  # type: 
     return count(data / "noise.db") >= target
 
 
-def spawn_collector(mosquitto: Mosquitto, data: Path) -> subprocess.Popen:  # type: ignore[type-arg]
+def spawn_collector(mosquitto: Mosquitto, data: Path, *, wait_ready: bool = False) -> subprocess.Popen:  # type: ignore[type-arg]
+    """``noiselab collect`` as a subprocess; with ``wait_ready``, return once its /health answers (its
+    signal handlers are installed by then, so a SIGTERM means a graceful stop)."""
+    port = free_port()
     env = {
         **os.environ,
         "NOISELAB_MQTT_URL": mosquitto.url,
         "NOISELAB_DATA_DIR": str(data),
         "NOISELAB_BATCH_SIZE": "200",
         "NOISELAB_LOG_LEVEL": "WARNING",
-        "NOISELAB_HTTP_PORT": str(free_port()),
+        "NOISELAB_HTTP_PORT": str(port),
     }
     with open(data / "collector.log", "ab") as log:
-        return subprocess.Popen(
+        proc = subprocess.Popen(
             [sys.executable, "-m", "noiselab.cli", "collect"], env=env, stdout=subprocess.DEVNULL, stderr=log
         )
+    if wait_ready:
+        wait_port(port, timeout_s=30)
+    return proc
 
 
 def subscribe_once(mosquitto: Mosquitto, data: Path) -> None:
     """Create the collector's persistent session, then stop it gracefully."""
-    proc = spawn_collector(mosquitto, data)
+    proc = spawn_collector(mosquitto, data, wait_ready=True)
     first = messages(1)
 
     def subscribed() -> bool:  # re-publishing the same readings is harmless: writes are idempotent
@@ -105,7 +97,7 @@ def test_sigkill_loses_nothing(mosquitto: Mosquitto, tmp_path: Path) -> None:
         proc.kill()
         proc.wait(10)
         kills += 1
-    proc = spawn_collector(mosquitto, tmp_path)
+    proc = spawn_collector(mosquitto, tmp_path, wait_ready=True)
     wait_until(lambda: progress(proc, tmp_path, 30_000), timeout_s=120, what="all readings stored")
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(30) == 0
@@ -116,12 +108,12 @@ def test_sigkill_loses_nothing(mosquitto: Mosquitto, tmp_path: Path) -> None:
 def test_sigterm_flushes_and_acknowledges_only_what_is_written(mosquitto: Mosquitto, tmp_path: Path) -> None:
     subscribe_once(mosquitto, tmp_path)
     publish(mosquitto.url, messages(2000)[1:])
-    proc = spawn_collector(mosquitto, tmp_path)
+    proc = spawn_collector(mosquitto, tmp_path, wait_ready=True)
     wait_until(lambda: progress(proc, tmp_path, 101), what="some progress")
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(30) == 0
     after_term = count(tmp_path / "noise.db")
-    proc = spawn_collector(mosquitto, tmp_path)
+    proc = spawn_collector(mosquitto, tmp_path, wait_ready=True)
     wait_until(lambda: progress(proc, tmp_path, 20_000), timeout_s=90, what="the rest after restart")
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(30) == 0

@@ -19,8 +19,8 @@ from noiselab.settings import Settings
 from store.keys import ApiKeys
 from store.registry import Registry
 from store.sqlite import SqliteStore
-from tests.ingest.test_delivery import count, messages, publish
-from tests.services import Mosquitto, wait_until
+from tests.ingest.test_delivery import count, messages
+from tests.services import Mosquitto, publish, wait_until
 
 pytestmark = pytest.mark.mqtt
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "payloads"
