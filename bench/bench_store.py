@@ -83,6 +83,53 @@ def plain_insert_rate(path: Path, batch: int, n_batches: int = 30) -> float:
     return rate
 
 
+def message_batches(
+    n_writes: int, sensors: int = 50, per_message: int = 60, per_write: int = 1020
+) -> list[list[Reading]]:
+    """The collector's shape: 60-reading messages of 1-s levels over 50 sensors in turn, ~1 000 per write."""
+    t0 = YEAR_START_S + 400 * 86400
+    readings: list[Reading] = []
+    for k in range(n_writes * per_write // per_message):
+        sensor, start = f"sensor-{k % sensors:03d}", t0 + (k // sensors) * per_message
+        readings += [
+            Reading(sensor, (start + j) * 1000, 1.0, 50 + (k * 7 + j) % 300 / 10, 60.0 + j % 9 / 10)
+            for j in range(per_message)
+        ]
+    return [readings[i : i + per_write] for i in range(0, len(readings), per_write)]
+
+
+def bench_message_writes(tmp: Path, n_writes: int = 300) -> None:
+    """Writes shaped like the collector's (benchmark of issue 4) vs a plain INSERT of the same rows."""
+    work = message_batches(n_writes)
+    n = sum(len(b) for b in work)
+    store = SqliteStore(tmp / "messages.db")
+    t0 = time.perf_counter()
+    for b in work:
+        store.write(b)
+    rate = n / (time.perf_counter() - t0)
+    store.close()
+    conn = sqlite3.connect(tmp / "messages-plain.db", isolation_level=None)
+    conn.executescript(SCHEMA)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    sql = f"INSERT INTO readings ({','.join(COLUMNS)}) VALUES ({','.join('?' * len(COLUMNS))})"
+    t0 = time.perf_counter()
+    for i, b in enumerate(work):
+        conn.execute("BEGIN")
+        conn.executemany(
+            sql,
+            [
+                (r.sensor_id, r.start_ms, r.interval_s, r.laeq, r.lafmax, r.lafmin, r.lcpeak, r.source, i)
+                for r in b
+            ],
+        )
+        conn.execute("COMMIT")
+    base = n / (time.perf_counter() - t0)
+    conn.close()
+    print(f"  collector-shaped writes ({n:,} readings, 50 sensors, 60-reading messages, ~1 020 per write):")
+    print(f"    store.write {rate:,.0f} readings/s; plain INSERT {base:,.0f}/s -> {rate / base:.2f}x of it")
+
+
 def best_of(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
     times, out = [], None
     for _ in range(repeat):
@@ -150,6 +197,8 @@ def sqlite_table_bytes(path: Path, table: str) -> int | None:
 
 def bench_sqlite(tmp: Path, days: float, batch: int) -> None:
     print(f"\n== SQLite: {days:g} days of 1-s readings, batches of {batch}")
+    (tmp.parent / "messages").mkdir()
+    bench_message_writes(tmp.parent / "messages")
     base = plain_insert_rate(tmp / "baseline.db", batch)
     store = SqliteStore(tmp / "noise.db")
     n, dt = load(store, days, batch)

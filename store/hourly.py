@@ -74,10 +74,38 @@ def encode_hist(bins: np.ndarray, seconds: np.ndarray) -> bytes:
     return bytes((SPARSE,)) + pairs.tobytes()
 
 
-def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Concatenated ``arange(s, s + n)`` for each start s and length n."""
-    ends = np.cumsum(lengths)
-    return np.repeat(starts - ends + lengths, lengths) + np.arange(int(ends[-1]) if ends.size else 0)
+def _payload(buf: np.ndarray, lengths: np.ndarray, chosen: np.ndarray, header: int) -> np.ndarray:
+    """The bytes after the ``header`` bytes of the chosen blobs, concatenated (one boolean mask, no index)."""
+    counts = np.empty(2 * lengths.size, dtype=np.int64)
+    counts[0::2] = np.where(chosen, header, lengths)
+    counts[1::2] = np.where(chosen, lengths - header, 0)
+    keep = np.repeat(np.tile(np.array([False, True]), lengths.size), counts)
+    return buf[keep]
+
+
+_Part = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # blobs, entries per blob, classes, seconds
+
+
+def _decode_dense(
+    buf: np.ndarray, lengths: np.ndarray, starts: np.ndarray, chosen: np.ndarray, width: int
+) -> _Part:
+    sel = np.flatnonzero(chosen)
+    lo = buf[starts[sel] + 1].astype(np.int64) | (buf[starts[sel] + 2].astype(np.int64) << 8)
+    lo = np.where(lo >= 2**15, lo - 2**16, lo)  # int16
+    if width == 1 and sel.size == lengths.size:  # the usual case: use the buffer in place, headers masked
+        values, first = buf, starts[sel] + 3
+        occupied = values != 0
+        occupied[starts] = occupied[starts + 1] = occupied[starts + 2] = False
+    else:
+        values = _payload(buf, lengths, chosen, 3).view(f"<u{width}")
+        count = (lengths[sel] - 3) // width
+        first = np.cumsum(count) - count  # index of each blob's first value
+        occupied = values != 0
+    at = np.flatnonzero(occupied)
+    per_blob = np.diff(np.searchsorted(at, np.append(first, values.size)))
+    classes = np.empty(at.size, dtype=np.int16)
+    np.subtract(at, np.repeat(first - lo, per_blob), out=classes, casting="unsafe")
+    return sel, per_blob, classes, values[occupied].astype(np.float64)
 
 
 def decode_hists(blobs: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -87,34 +115,30 @@ def decode_hists(blobs: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray, np.nda
     buf = np.frombuffer(b"".join(blobs), dtype=np.uint8)
     starts = np.cumsum(lengths) - lengths
     kinds = buf[starts] if n else np.zeros(0, dtype=np.uint8)
-    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    parts: list[_Part] = []
     for kind in np.unique(kinds).tolist():
-        sel = np.flatnonzero(kinds == kind)
-        if kind == SPARSE:
-            size = lengths[sel] - 1
-            pairs = buf[_ranges(starts[sel] + 1, size)].view(LEGACY_DTYPE)
-            parts.append((np.repeat(sel, size // LEGACY_DTYPE.itemsize), pairs["bin"], pairs["seconds"]))
-            continue
-        if kind not in _WIDTHS:
+        chosen = kinds == kind
+        if kind in _WIDTHS:
+            parts.append(_decode_dense(buf, lengths, starts, chosen, kind))
+        elif kind == SPARSE:
+            pairs = _payload(buf, lengths, chosen, 1).view(LEGACY_DTYPE)
+            per_blob = (lengths[chosen] - 1) // LEGACY_DTYPE.itemsize
+            parts.append((np.flatnonzero(chosen), per_blob, pairs["bin"].copy(), pairs["seconds"].copy()))
+        else:
             raise ValueError(f"unknown histogram layout {kind}")
-        lo = (buf[starts[sel] + 1].astype(np.int64) | (buf[starts[sel] + 2].astype(np.int64) << 8)).astype(
-            np.int16
-        )
-        size = lengths[sel] - 3
-        values = buf[_ranges(starts[sel] + 3, size)].view(f"<u{kind}").astype(np.float64)
-        count = size // kind
-        offset = np.arange(values.size) - np.repeat(np.cumsum(count) - count, count)
-        classes = np.repeat(lo.astype(np.int64), count) + offset
-        keep = values > 0
-        parts.append((np.repeat(sel, count)[keep], classes[keep], values[keep]))
-    if not parts:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int16), np.zeros(0, dtype=np.float64)
-    row = np.concatenate([p[0] for p in parts]).astype(np.int64)
-    cls = np.concatenate([p[1] for p in parts]).astype(np.int16)
-    sec = np.concatenate([p[2] for p in parts]).astype(np.float64)
-    if len(parts) > 1:
-        order = np.argsort(row * _N_BINS + cls, kind="stable")
-        row, cls, sec = row[order], cls[order], sec[order]
+    entries = np.zeros(n, dtype=np.int64)
+    for sel, per_blob, _, _ in parts:
+        entries[sel] = per_blob
+    row = np.repeat(np.arange(n, dtype=np.int64), entries)
+    if len(parts) == 1:
+        return row, parts[0][2], parts[0][3]
+    cls = np.empty(row.size, dtype=np.int16)  # interleave the layouts back into blob order
+    sec = np.empty(row.size, dtype=np.float64)
+    offset = np.cumsum(entries) - entries
+    for sel, per_blob, part_cls, part_sec in parts:
+        first = np.cumsum(per_blob) - per_blob
+        at = np.repeat(offset[sel] - first, per_blob) + np.arange(part_cls.size)
+        cls[at], sec[at] = part_cls, part_sec
     return row, cls, sec
 
 

@@ -13,6 +13,7 @@ rows, so a re-send or a QoS 1 duplicate never counts twice and a late reading up
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 import threading
 import time
@@ -113,8 +114,9 @@ def _not_stored(conn: sqlite3.Connection, batch: Sequence[Reading]) -> list[Read
         for key, r in zip(keys, batch, strict=True):
             unique.setdefault(key, r)
         first, keys = list(unique.values()), list(unique)
-    latest = dict(conn.execute(_LATEST, (json.dumps(sorted({k[0] for k in keys})),)).fetchall())
-    suspects = [k for k in keys if latest.get(k[0]) is not None and k[1] <= latest[k[0]]]
+    sensors = json.dumps(sorted({k[0] for k in keys}))
+    latest = {s: t for s, t in conn.execute(_LATEST, (sensors,)) if t is not None}
+    suspects = [k for k in keys if k[1] <= latest.get(k[0], -math.inf)] if latest else []
     if not suspects:
         return list(first)
     stored = set(conn.execute(_STORED_KEYS, (json.dumps(suspects),)).fetchall())
