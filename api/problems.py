@@ -55,6 +55,7 @@ def install(app: FastAPI) -> None:
             403: "Forbidden",
             404: "Not found",
             405: "Method not allowed",
+            408: "Request timeout",
             409: "Conflict",
             413: "Payload too large",
             429: "Too many requests",

@@ -52,6 +52,15 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     max_body_bytes: int = 1_000_000
+    body_read_timeout_s: float = Field(
+        30.0, gt=0, description="A client slower than this sending a body gets 408."
+    )
+    rate_limit_enabled: bool = True
+    rate_limit_public_per_s: float = Field(10.0, gt=0, description="Requests/s per address without a key.")
+    rate_limit_public_burst: int = Field(120, ge=1)
+    rate_limit_ingest_per_s: float = Field(100.0, gt=0, description="Ingest requests/s per key.")
+    rate_limit_ingest_burst: int = Field(500, ge=1)
+    rate_limit_max_clients: int = Field(10_000, ge=1, description="Buckets kept; the oldest are forgotten.")
 
     # --- acoustics
     tz: str = "Europe/Copenhagen"

@@ -77,8 +77,12 @@ class Mosquitto:
 
     def start(self) -> Mosquitto:
         conf = self.dir / "mosquitto.conf"
+        # as root, Mosquitto drops to the `mosquitto` user and then cannot write its persistence file in our
+        # temporary directory: sessions would not survive a restart. Keep it as root (tests only).
+        run_as = "user root\n" if os.geteuid() == 0 else ""
         conf.write_text(
-            MOSQUITTO_CONF.format(
+            run_as
+            + MOSQUITTO_CONF.format(
                 port=self.port, dir=self.dir, persistence="true" if self.persistence else "false"
             )
             + self.extra_conf

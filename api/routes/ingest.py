@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
@@ -53,21 +54,31 @@ def _unknown_format(fmt: str) -> JSONResponse:
     )
 
 
-async def _read_body(request: Request, limit: int) -> tuple[bytes, bool]:
+async def _read_body(request: Request, limit: int, timeout_s: float) -> tuple[bytes, bool]:
+    """The body, and whether it is over ``limit`` (then only its head is read). A client that takes longer
+    than ``timeout_s`` to send it gets 408, so slow senders do not hold a worker for ever."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         limit = 0  # refused already; read only the head that is kept for inspection
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        chunks.append(chunk)
-        if size > limit and size >= min(OVERSIZE_KEEP_BYTES, int(declared or 0) or OVERSIZE_KEEP_BYTES):
-            return b"".join(chunks), True
+    try:
+        async with asyncio.timeout(timeout_s):
+            async for chunk in request.stream():
+                size += len(chunk)
+                chunks.append(chunk)
+                if size > limit and size >= min(
+                    OVERSIZE_KEEP_BYTES, int(declared or 0) or OVERSIZE_KEEP_BYTES
+                ):
+                    return b"".join(chunks), True
+    except TimeoutError as exc:
+        raise HTTPException(408, f"the request body did not arrive within {timeout_s:g} s") from exc
     return b"".join(chunks), size > limit
 
 
-async def _ingest(request: Request, fmt: str, vendor: str, pipeline: Pipeline, limit: int) -> Any:
-    body, too_big = await _read_body(request, limit)
+async def _ingest(
+    request: Request, fmt: str, vendor: str, pipeline: Pipeline, limit: int, timeout_s: float
+) -> Any:
+    body, too_big = await _read_body(request, limit, timeout_s)
     message = Message(
         topic=None,
         headers={k.lower(): v for k, v in request.headers.items()},
@@ -101,7 +112,9 @@ async def _ingest(request: Request, fmt: str, vendor: str, pipeline: Pipeline, l
 async def post_readings(
     request: Request, vendor: VendorKey, pipeline: PipelineDep, settings: SettingsDep
 ) -> Any:
-    return await _ingest(request, "native", vendor, pipeline, settings.max_body_bytes)
+    return await _ingest(
+        request, "native", vendor, pipeline, settings.max_body_bytes, settings.body_read_timeout_s
+    )
 
 
 @router.post(
@@ -119,7 +132,9 @@ async def post_ingest(
 ) -> Any:
     if fmt not in FORMATS:
         return _unknown_format(fmt)
-    return await _ingest(request, fmt, vendor, pipeline, settings.max_body_bytes)
+    return await _ingest(
+        request, fmt, vendor, pipeline, settings.max_body_bytes, settings.body_read_timeout_s
+    )
 
 
 @router.post(
@@ -166,7 +181,7 @@ async def check_ingest(
 ) -> Any:
     if fmt not in FORMATS:
         return _unknown_format(fmt)
-    body, too_big = await _read_body(request, settings.max_body_bytes)
+    body, too_big = await _read_body(request, settings.max_body_bytes, settings.body_read_timeout_s)
     if too_big:
         return problem(
             413,

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import socket
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -15,6 +18,7 @@ from noiselab.settings import Settings
 from store.keys import ApiKeys
 from store.registry import Registry, Sensor
 from store.sqlite import SqliteStore
+from tests.services import free_port, wait_port
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "payloads"
 
@@ -212,3 +216,31 @@ def test_dead_letters_are_listed_for_engineers_only(env) -> None:  # type: ignor
     assert [d["reason"] for d in page] == ["bad_json"]
     csv = client.get("/v1/dead-letters?format=csv", headers=hdr(auth["engineer"])).text
     assert csv.splitlines()[0] == "id,received_utc,source,reason,detail,topic,sensor_id,raw"
+
+
+def test_a_body_slower_than_the_read_timeout_gets_408(tmp_path: Path) -> None:
+    """A real server and a raw socket that sends half a body and then nothing."""
+    store = SqliteStore(tmp_path / "noise.db")
+    registry = Registry(tmp_path / "registry.db")
+    keys = ApiKeys(tmp_path / "registry.db")
+    key = keys.create("vendor", vendor="acme")[1]
+    app = create_app(Settings(data_dir=tmp_path, body_read_timeout_s=0.5), store, registry, keys=keys)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        wait_port(port)
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(
+                b"POST /v1/readings HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                b"Authorization: Bearer " + key.encode() + b"\r\nContent-Length: 60\r\n\r\n"
+                b'{"sensor_id": "a-1", '
+            )
+            answer = sock.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+        assert b"application/problem+json" in answer
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    assert store.sensor_ids() == []
