@@ -17,7 +17,18 @@ FIXTURES = Path(__file__).parent / "fixtures" / "payloads"
 
 def test_help_lists_every_command() -> None:
     out = CliRunner().invoke(main, ["--help"]).output
-    for verb in ("up", "collect", "serve", "simulate", "compute", "import", "export", "report", "keys", "check"):
+    for verb in (
+        "up",
+        "collect",
+        "serve",
+        "simulate",
+        "compute",
+        "import",
+        "export",
+        "report",
+        "keys",
+        "check",
+    ):
         assert f"  {verb} " in out
 
 
@@ -75,6 +86,14 @@ def test_check_command_reports_without_storing(tmp_path: Path) -> None:
     assert result.exit_code == 1
     report = json.loads(result.output)
     assert report["refused"][0]["reason"] == "time_without_zone" and report["ignored_fields"] == ["LAeq_typo"]
-    sc = CliRunner().invoke(main, ["check", "sensor-community", str(FIXTURES / "sensor-community-dnms.json"),
-                                   "--header", "X-Sensor: esp8266-13597771"])
+    sc = CliRunner().invoke(
+        main,
+        [
+            "check",
+            "sensor-community",
+            str(FIXTURES / "sensor-community-dnms.json"),
+            "--header",
+            "X-Sensor: esp8266-13597771",
+        ],
+    )
     assert sc.exit_code == 0 and json.loads(sc.output)["readings"][0]["sensor_id"] == "esp8266-13597771"
