@@ -1,6 +1,7 @@
 """Store benchmarks: write rate, a year of daily records from rollups vs a raw scan, disk per sensor-year.
 
-Run standalone: ``.venv/bin/python bench/bench_store.py`` (``--days``/``--influx-days`` to shorten).
+Run standalone: ``.venv/bin/python bench/bench_store.py`` (``--days``/``--influx-days`` to shorten,
+``--only-messages`` for the collector-shaped writes alone).
 SQLite gets a full sensor-year of 1-s readings (31.5 M rows); InfluxDB (Debian's influxd 1.6 behind the test
 shim, started here on free ports) gets ``--influx-days`` of them, and its figures are scaled per year.
 Ratios are against baselines measured in the same run: a plain ``INSERT`` of the same rows into the same
@@ -98,36 +99,41 @@ def message_batches(
     return [readings[i : i + per_write] for i in range(0, len(readings), per_write)]
 
 
-def bench_message_writes(tmp: Path, n_writes: int = 300) -> None:
-    """Writes shaped like the collector's (benchmark of issue 4) vs a plain INSERT of the same rows."""
+def bench_message_writes(tmp: Path, n_writes: int = 600, rounds: int = 6) -> None:
+    """Writes shaped like the collector's (benchmark of issue 4) vs a plain INSERT of the same rows.
+
+    The two alternate in ``rounds`` slices, so that a change in machine load hits both alike.
+    """
     work = message_batches(n_writes)
-    n = sum(len(b) for b in work)
     store = SqliteStore(tmp / "messages.db")
-    t0 = time.perf_counter()
-    for b in work:
-        store.write(b)
-    rate = n / (time.perf_counter() - t0)
-    store.close()
     conn = sqlite3.connect(tmp / "messages-plain.db", isolation_level=None)
     conn.executescript(SCHEMA)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     sql = f"INSERT INTO readings ({','.join(COLUMNS)}) VALUES ({','.join('?' * len(COLUMNS))})"
-    t0 = time.perf_counter()
-    for i, b in enumerate(work):
-        conn.execute("BEGIN")
-        conn.executemany(
-            sql,
-            [
+    n, store_s, plain_s = 0, 0.0, 0.0
+    step = -(-len(work) // rounds)
+    for lo in range(0, len(work), step):
+        part = work[lo : lo + step]
+        n += sum(len(b) for b in part)
+        t0 = time.perf_counter()
+        for b in part:
+            store.write(b)
+        t1 = time.perf_counter()
+        for i, b in enumerate(part):
+            conn.execute("BEGIN")
+            rows = [
                 (r.sensor_id, r.start_ms, r.interval_s, r.laeq, r.lafmax, r.lafmin, r.lcpeak, r.source, i)
                 for r in b
-            ],
-        )
-        conn.execute("COMMIT")
-    base = n / (time.perf_counter() - t0)
+            ]
+            conn.executemany(sql, rows)
+            conn.execute("COMMIT")
+        store_s, plain_s = store_s + t1 - t0, plain_s + time.perf_counter() - t1
+    store.close()
     conn.close()
-    print(f"  collector-shaped writes ({n:,} readings, 50 sensors, 60-reading messages, ~1 020 per write):")
-    print(f"    store.write {rate:,.0f} readings/s; plain INSERT {base:,.0f}/s -> {rate / base:.2f}x of it")
+    rate, base = n / store_s, n / plain_s
+    print(f"  {n:,} readings, 50 sensors, 60-reading messages, ~1 020 readings per write:")
+    print(f"  store.write {rate:,.0f} readings/s; plain INSERT {base:,.0f}/s -> {rate / base:.2f}x of it")
 
 
 def best_of(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
@@ -197,8 +203,6 @@ def sqlite_table_bytes(path: Path, table: str) -> int | None:
 
 def bench_sqlite(tmp: Path, days: float, batch: int) -> None:
     print(f"\n== SQLite: {days:g} days of 1-s readings, batches of {batch}")
-    (tmp.parent / "messages").mkdir()
-    bench_message_writes(tmp.parent / "messages")
     base = plain_insert_rate(tmp / "baseline.db", batch)
     store = SqliteStore(tmp / "noise.db")
     n, dt = load(store, days, batch)
@@ -255,9 +259,15 @@ def main() -> None:
     ap.add_argument("--influx-days", type=float, default=31, help="InfluxDB: days of 1-s readings")
     ap.add_argument("--batch", type=int, default=10_000, help="readings per write")
     ap.add_argument("--skip-influx", action="store_true")
+    ap.add_argument("--only-messages", action="store_true", help="only the collector-shaped write case")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-store-") as d:
         tmp = Path(d)
+        (tmp / "messages").mkdir()
+        print("\n== SQLite: collector-shaped writes")
+        bench_message_writes(tmp / "messages")
+        if args.only_messages:
+            return
         (tmp / "sqlite").mkdir()
         bench_sqlite(tmp / "sqlite", args.days, args.batch)
         if not args.skip_influx:

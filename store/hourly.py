@@ -105,7 +105,7 @@ def _decode_dense(
     per_blob = np.diff(np.searchsorted(at, np.append(first, values.size)))
     classes = np.empty(at.size, dtype=np.int16)
     np.subtract(at, np.repeat(first - lo, per_blob), out=classes, casting="unsafe")
-    return sel, per_blob, classes, values[occupied].astype(np.float64)
+    return sel, per_blob, classes, values.take(at).astype(np.float64)
 
 
 def decode_hists(blobs: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
