@@ -4,10 +4,12 @@ One file, safe for a collector process and several API worker processes at once:
 beside the single writer, and ``busy_timeout`` makes a second writer wait instead of failing. Each thread
 gets its own connection.
 
-Idempotency: readings go through a temporary table; only rows whose (sensor_id, start_ms) is new are
-inserted (first version wins), and the count of new rows is returned. In the same transaction the hourly
-rollups (``rollups_hourly``, see :mod:`store.hourly`) of the affected hours are merged with exactly those new
-rows, so a re-send or a QoS 1 duplicate never counts twice and a late reading updates its hour.
+Idempotency: inside one ``BEGIN IMMEDIATE`` transaction a write drops expired readings, uplinks already
+seen, repeats inside the batch and readings already stored (a per-sensor ``MAX(start_ms)`` settles appended
+data; only older starts are looked up by key), inserts the rest (first version wins) and returns the count.
+In the same transaction the hourly rollups (``rollups_hourly``, see :mod:`store.hourly`) of the affected
+hours are merged with exactly those new rows, so a re-send or a QoS 1 duplicate never counts twice and a
+late reading updates its hour.
 """
 
 from __future__ import annotations
