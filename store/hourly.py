@@ -80,7 +80,8 @@ def _payload(buf: np.ndarray, lengths: np.ndarray, chosen: np.ndarray, header: i
     counts[0::2] = np.where(chosen, header, lengths)
     counts[1::2] = np.where(chosen, lengths - header, 0)
     keep = np.repeat(np.tile(np.array([False, True]), lengths.size), counts)
-    return buf[keep]
+    payload: np.ndarray = buf[keep]
+    return payload
 
 
 _Part = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # blobs, entries per blob, classes, seconds
