@@ -240,9 +240,6 @@ class BatchRollup:
         hour_s = (((self.keys % _SENSOR_SHIFT) - _HOUR_OFFSET) * HOUR_S).tolist()
         return [(self.sensor_ids[i], h) for i, h in zip(sensor, hour_s, strict=True)]
 
-    def key(self, sensor_id: str, hour_s: int) -> int:
-        return self.sensor_ids.index(sensor_id) * _SENSOR_SHIFT + hour_s // HOUR_S + _HOUR_OFFSET
-
 
 def rollup_batch(new_readings: Sequence[Reading]) -> BatchRollup:
     """Roll new readings up per (sensor, UTC hour), as ``processing.rollups.rollup`` does.
@@ -279,7 +276,7 @@ def rollup_batch(new_readings: Sequence[Reading]) -> BatchRollup:
 
 
 def merged_rows(batch: BatchRollup, stored: Sequence[HourRow]) -> list[HourRow]:
-    """Rows to write back: the stored rows of ``batch.hours()`` (those that exist) plus the batch.
+    """Rows to write back: the stored rows of ``batch.hours()`` (others are ignored) plus the batch.
 
     Sums are stored + new (as ``processing.rollups.merge``), maxima the larger, histograms add per class.
     """
@@ -287,11 +284,16 @@ def merged_rows(batch: BatchRollup, stored: Sequence[HourRow]) -> list[HourRow]:
     energy, seconds = batch.energy.copy(), batch.seconds.copy()
     lafmax, lcpeak = batch.lafmax.copy(), batch.lcpeak.copy()
     hkeys, hsec = batch.hist_keys, batch.hist_seconds
+    index = {s: i for i, s in enumerate(batch.sensor_ids)}
+    skeys = np.array(
+        [index.get(s.sensor_id, -1) * _SENSOR_SHIFT + s.hour_s // HOUR_S + _HOUR_OFFSET for s in stored],
+        dtype=np.int64,
+    )
+    pos = np.minimum(np.searchsorted(batch.keys, skeys), max(m - 1, 0))
+    ours = (batch.keys[pos] == skeys) if m else np.zeros(len(stored), dtype=bool)
+    if not ours.all():  # rows of hours without measured time in the batch stay as they are
+        stored, pos = [s for s, keep in zip(stored, ours.tolist(), strict=True) if keep], pos[ours]
     if stored:
-        skeys = np.array([batch.key(s.sensor_id, s.hour_s) for s in stored], dtype=np.int64)
-        pos = np.searchsorted(batch.keys, skeys)
-        if np.any(pos >= m) or np.any(batch.keys[np.minimum(pos, m - 1)] != skeys):
-            raise ValueError("stored rows must be of hours in the batch")
         old = np.array([(s.energy, s.seconds, s.lafmax, s.lcpeak) for s in stored], dtype=np.float64)
         energy[pos] = old[:, 0] + energy[pos]
         seconds[pos] = old[:, 1] + seconds[pos]

@@ -1,4 +1,4 @@
-"""The rollup histogram encoding (store.hourly): lossless in both layouts, compact for whole seconds."""
+"""store.hourly: the histogram encoding (lossless, compact for whole seconds) and the batch rollup merge."""
 
 from __future__ import annotations
 
@@ -9,15 +9,22 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from noiselab.readings import Reading
+from processing.rollups import rollup
 from store.hourly import (
     LEGACY_DTYPE,
     SPARSE,
+    HourRow,
+    affected_hours,
     decode_hists,
     encode_hist,
     hist_from_legacy,
     hist_from_text,
     hist_to_text,
+    rollups_from_rows,
+    updated_rows,
 )
+from tests.store.series import assert_rollups_equal
 
 
 def _hist(draw_bins: list[int], seconds: list[float]) -> tuple[np.ndarray, np.ndarray]:
@@ -88,3 +95,50 @@ def test_legacy_blobs_and_influx_text_convert_to_the_current_layout() -> None:
     assert cls.tolist() == [600, 612] and sec.tolist() == [1.5, 3.0]
     assert hist_from_text(base64.b64encode(legacy).decode()) == current
     assert hist_from_text(hist_to_text(current)) == current
+
+
+@st.composite
+def reading_batches(draw: st.DrawFn) -> list[list[Reading]]:
+    n = draw(st.integers(1, 80))
+    level = st.floats(0, 130) | st.just(float("nan"))
+    maximum = st.none() | st.floats(0, 140)
+    readings = [
+        Reading(
+            draw(st.sampled_from(["a", "b", "c"])),
+            draw(st.integers(-3, 5)) * 3_600_000 + draw(st.integers(0, 3_599_999)),
+            draw(st.sampled_from([1.0, 10.0, 60.0, 0.0, -1.0])),
+            draw(level),
+            draw(maximum),
+            None,
+            draw(maximum),
+        )
+        for _ in range(n)
+    ]
+    cuts = sorted(draw(st.lists(st.integers(0, n), max_size=4)))
+    return [readings[a:b] for a, b in zip([0, *cuts], [*cuts, n], strict=True)]
+
+
+@given(reading_batches())
+def test_batches_merged_one_after_another_equal_processings_rollup_of_all(
+    batches: list[list[Reading]],
+) -> None:
+    table: dict[tuple[str, int], HourRow] = {}
+    for batch in batches:
+        stored = [
+            table[k] for s, hours in affected_hours(batch).items() for h in hours if (k := (s, h)) in table
+        ]
+        table.update({(r.sensor_id, r.hour_s): r for r in updated_rows(batch, stored)})
+    everything = [r for b in batches for r in b]
+    for sensor in "abc":
+        mine = [r for r in everything if r.sensor_id == sensor]
+        rows = sorted((r for k, r in table.items() if k[0] == sensor), key=lambda r: r.hour_s)
+        got = rollups_from_rows(rows)
+        want = rollup(
+            np.zeros(len(mine), dtype=np.int64),
+            np.array([r.start_ms // 1000 for r in mine], dtype=np.int64),
+            np.array([r.interval_s for r in mine]),
+            np.array([r.laeq for r in mine]),
+            np.array([r.lafmax for r in mine], dtype=np.float64),
+            np.array([r.lcpeak for r in mine], dtype=np.float64),
+        )
+        assert_rollups_equal(got, want)
