@@ -42,10 +42,7 @@ def find_binary(name: str, *candidates: str) -> str:
 def start_broker(directory: Path, extra_conf: str = "", *, port: int | None = None) -> Mosquitto:
     directory.mkdir(parents=True, exist_ok=True)
     binary = find_binary("mosquitto", "/usr/sbin/mosquitto")
-    if os.geteuid() == 0:
-        # started as root, Mosquitto switches to the "mosquitto" user, which cannot write our temporary
-        # directory: no persistence file, no log, and every session is lost on a restart
-        extra_conf = "user root\n" + extra_conf
+    # (tests.services.Mosquitto keeps a root-started broker as root, so its persistence file is written)
     return Mosquitto(binary, directory, port or free_port(), extra_conf).start()
 
 

@@ -42,7 +42,7 @@ def broker(tmp_path: Path):  # type: ignore[no-untyped-def]
     assert "acme-pw-1" not in pwfile.read_text()  # hashed by mosquitto_passwd
     (d / "acl").write_text(ACL)
     pwfile.chmod(0o644)  # readable after Mosquitto drops root privileges
-    extra = f"password_file {pwfile}\nacl_file {d / 'acl'}\nuser root\n"
+    extra = f"password_file {pwfile}\nacl_file {d / 'acl'}\n"  # (tests.services keeps root as root)
     conf_anonymous_off = extra + "allow_anonymous false\n"
     b = Mosquitto(binary, d, free_port(), conf_anonymous_off).start()
     yield b
