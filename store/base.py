@@ -81,8 +81,17 @@ class ReadingStore(Protocol):
         """The reading with the latest start for this sensor, or None."""
         ...
 
-    def read(self, sensor_id: str, start_ms: int, end_ms: int, *, limit: int | None = None) -> ReadingColumns:
-        """Raw readings with start in [start_ms, end_ms), ordered by start, at most ``limit`` rows."""
+    def read(
+        self,
+        sensor_id: str,
+        start_ms: int,
+        end_ms: int,
+        *,
+        limit: int | None = None,
+        min_laeq_db: float | None = None,
+    ) -> ReadingColumns:
+        """Raw readings with start in [start_ms, end_ms), ordered by start, at most ``limit`` rows; with
+        ``min_laeq_db`` only those with LAeq strictly above it (the loud ones, for events)."""
         ...
 
     def sensor_ids(self) -> list[str]:

@@ -291,12 +291,21 @@ class InfluxStore:
             )  # fmt: skip
         return None
 
-    def read(self, sensor_id: str, start_ms: int, end_ms: int, *, limit: int | None = None) -> ReadingColumns:
+    def read(
+        self,
+        sensor_id: str,
+        start_ms: int,
+        end_ms: int,
+        *,
+        limit: int | None = None,
+        min_laeq_db: float | None = None,
+    ) -> ReadingColumns:
         if end_ms <= start_ms:
             return ReadingColumns.empty()
+        loud = "" if min_laeq_db is None else f" AND laeq > {float(min_laeq_db)!r}"
         q = (
             f"SELECT interval_s, laeq, lafmax, lafmin, lcpeak FROM {READINGS}"
-            f" WHERE sensor_id = {_quote(sensor_id)} AND {_time_range(start_ms, end_ms)} ORDER BY time ASC"
+            f" WHERE sensor_id = {_quote(sensor_id)}{loud} AND {_time_range(start_ms, end_ms)} ORDER BY time ASC"
         )
         if limit is not None:
             q += f" LIMIT {int(limit)}"

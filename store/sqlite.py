@@ -316,12 +316,23 @@ class SqliteStore(SqliteDatabase):
             return None
         return Reading(*rows[0])
 
-    def read(self, sensor_id: str, start_ms: int, end_ms: int, *, limit: int | None = None) -> ReadingColumns:
+    def read(
+        self,
+        sensor_id: str,
+        start_ms: int,
+        end_ms: int,
+        *,
+        limit: int | None = None,
+        min_laeq_db: float | None = None,
+    ) -> ReadingColumns:
+        loud = "" if min_laeq_db is None else " AND laeq > ?"
         sql = (
             "SELECT start_ms, interval_s, laeq, lafmax, lafmin, lcpeak FROM readings"
-            " WHERE sensor_id = ? AND start_ms >= ? AND start_ms < ? ORDER BY start_ms"
+            f" WHERE sensor_id = ? AND start_ms >= ? AND start_ms < ?{loud} ORDER BY start_ms"
         )
         params: list[object] = [sensor_id, start_ms, end_ms]
+        if min_laeq_db is not None:
+            params.append(float(min_laeq_db))
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)

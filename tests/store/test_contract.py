@@ -27,6 +27,15 @@ def test_write_then_read_returns_columns_in_start_order(store: ReadingStore) -> 
     assert cols.start_ms.dtype == np.int64
 
 
+def test_read_only_the_loud_readings(store: ReadingStore) -> None:
+    rs = [Reading("s-1", int((T0 + i) * 1000), 1.0, level) for i, level in enumerate([60.0, 70.0, 70.1, 85.0, 65.0])]
+    store.write(rs)
+    loud = store.read("s-1", *ALL, min_laeq_db=70.0)  # strictly above, as events are
+    assert loud.laeq.tolist() == [70.1, 85.0]
+    assert loud.start_ms.tolist() == [int((T0 + 2) * 1000), int((T0 + 3) * 1000)]
+    assert len(store.read("s-1", *ALL, min_laeq_db=90.0)) == 0
+
+
 def test_resend_is_stored_once_and_first_version_wins(store: ReadingStore) -> None:
     rs = series("s-1", T0, 50)
     assert store.write(rs).stored == 50
