@@ -305,7 +305,8 @@ class InfluxStore:
         loud = "" if min_laeq_db is None else f" AND laeq > {float(min_laeq_db)!r}"
         q = (
             f"SELECT interval_s, laeq, lafmax, lafmin, lcpeak FROM {READINGS}"
-            f" WHERE sensor_id = {_quote(sensor_id)}{loud} AND {_time_range(start_ms, end_ms)} ORDER BY time ASC"
+            f" WHERE sensor_id = {_quote(sensor_id)}{loud} AND {_time_range(start_ms, end_ms)}"
+            " ORDER BY time ASC"
         )
         if limit is not None:
             q += f" LIMIT {int(limit)}"

@@ -28,7 +28,10 @@ def test_write_then_read_returns_columns_in_start_order(store: ReadingStore) -> 
 
 
 def test_read_only_the_loud_readings(store: ReadingStore) -> None:
-    rs = [Reading("s-1", int((T0 + i) * 1000), 1.0, level) for i, level in enumerate([60.0, 70.0, 70.1, 85.0, 65.0])]
+    rs = [
+        Reading("s-1", int((T0 + i) * 1000), 1.0, level)
+        for i, level in enumerate([60.0, 70.0, 70.1, 85.0, 65.0])
+    ]
     store.write(rs)
     loud = store.read("s-1", *ALL, min_laeq_db=70.0)  # strictly above, as events are
     assert loud.laeq.tolist() == [70.1, 85.0]
