@@ -24,7 +24,7 @@ import numpy as np
 
 from api.resident_words import BAND_TEXT, Target, band, summary, target_for
 from noiselab.settings import Settings
-from processing.daily import daily_from_raw
+from processing.daily import daily_from_raw, daily_from_rollups
 from processing.decibel import energy_mean, level
 from processing.events import facade_correction, find_events
 from processing.periods import SCHEMES, PeriodScheme, assign
@@ -166,27 +166,45 @@ class Residents:
         return self.cache.get(("night", sensor.sensor_id, start), compute)
 
     def day(self, sensor: Sensor, d: date) -> dict[str, Any] | None:
-        """The daily record of local date ``d`` (SPEC §5 keys, levels rounded), or None without readings."""
+        """The daily record of local date ``d`` (SPEC §5 keys, levels rounded), or None without readings.
+
+        Levels come from the store's hourly rollups and event counts from the loud readings alone (an event
+        above 70 dB is a run of readings above 70 dB), so a month of 1-s data is not read row by row."""
 
         def compute() -> dict[str, Any] | None:
-            cols = _read(self.store, sensor.sensor_id, self.midnight(d), self.midnight(d + timedelta(days=1)))
-            if not len(cols):
-                return None
-            table = daily_from_raw(
-                np.zeros(len(cols), dtype=np.int64),
-                _start_s(cols),
-                cols.interval_s,
-                cols.laeq,
-                cols.lafmax,
-                cols.lcpeak,
-                sensor_ids=[sensor.sensor_id],
-                scheme=self.scheme,
-                tz=self.tz,
-                valid_threshold=self.settings.coverage_threshold,
-                event_thresholds=(LOUD_DB,),
+            start_ms, end_ms = int(self.midnight(d) * 1000), int(self.midnight(d + timedelta(days=1)) * 1000)
+            loud = self.store.read(sensor.sensor_id, start_ms, end_ms, min_laeq_db=LOUD_DB)
+            events = find_events(
+                np.zeros(len(loud), dtype=np.int64),
+                _start_s(loud),
+                loud.interval_s,
+                loud.laeq,
+                loud.lafmax,
+                thresholds_db=(LOUD_DB,),
             )
+            options: dict[str, Any] = {
+                "sensor_ids": [sensor.sensor_id],
+                "scheme": self.scheme,
+                "tz": self.tz,
+                "valid_threshold": self.settings.coverage_threshold,
+                "event_thresholds": (LOUD_DB,),
+            }
+            hours = self.store.rollups(sensor.sensor_id, start_ms, end_ms)
+            try:
+                table = daily_from_rollups(hours, events=events, **options)
+            except ValueError:  # a zone whose midnights are not whole UTC hours: compute from raw readings
+                cols = _read(self.store, sensor.sensor_id, start_ms / 1000, end_ms / 1000)
+                table = daily_from_raw(
+                    np.zeros(len(cols), dtype=np.int64),
+                    _start_s(cols),
+                    cols.interval_s,
+                    cols.laeq,
+                    cols.lafmax,
+                    cols.lcpeak,
+                    **options,
+                )
             recs = [r for r in table.to_records(decimals=1) if r["date"] == d.isoformat()]
-            return recs[0] if recs else None
+            return recs[0] if recs and recs[0]["coverage"] else None
 
         return self.cache.get(("day", sensor.sensor_id, d.toordinal()), compute)
 
