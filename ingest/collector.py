@@ -75,7 +75,7 @@ class CollectorConfig:
     shared_group: str | None = None
     sources: tuple[str, ...] = tuple(TOPICS)
     max_unacked: int = 1000
-    batch_size: int = 1000
+    batch_size: int = 5000
     batch_wait_s: float = 0.25
     max_backoff_s: float = 30.0
 

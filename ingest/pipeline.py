@@ -81,6 +81,7 @@ class Pipeline:
         self._rules_at = 0.0
         self._rules_ttl_s = rules_ttl_s
         self._clock = clock
+        self._registered: set[str] = set()  # sensors known to be in the registry (it never forgets one)
 
     def rules(self) -> SensorRules:
         """Per-sensor intervals from the registry, refreshed every ``rules_ttl_s``."""
@@ -110,7 +111,10 @@ class Pipeline:
             if o.readings:
                 by_vendor.setdefault(o.vendor, set()).update(r.sensor_id for r in o.readings)
         for vendor, ids in by_vendor.items():
-            self.registry.ensure_sensors(ids, vendor=vendor)
+            new_ids = ids - self._registered
+            if new_ids:  # one registry transaction only when a sensor is seen for the first time
+                self.registry.ensure_sensors(new_ids, vendor=vendor)
+                self._registered |= new_ids
         self._count(outcomes, result)
         return CommitResult(result.stored, result.duplicates, len(letters), result.expired)
 

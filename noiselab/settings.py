@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     embedded_broker_host: str = "127.0.0.1"
     embedded_broker_port: int = 1883
     max_unacked: int = Field(1000, ge=1, description="Messages received but not yet acknowledged.")
-    batch_size: int = Field(1000, ge=1, description="Readings per store write.")
+    batch_size: int = Field(5000, ge=1, description="Readings per store write.")
     batch_wait_s: float = Field(0.25, gt=0, description="Longest a reading waits for its batch.")
 
     # --- HTTP
