@@ -21,6 +21,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from processing.decibel import energy_mean
+
 log = logging.getLogger(__name__)
 
 # hourly base LAeq (dB) by local hour, 0..23, for a dwelling ~100 m from a motorway
@@ -111,7 +113,7 @@ def envelope(
     fmt: str, sensor: SimSensor, end_s: int, interval_s: int, levels: dict[str, np.ndarray]
 ) -> tuple[str, bytes]:
     """One LoRaWAN/SensorThings message carrying the energy mean over ``interval_s`` seconds."""
-    laeq = round(float(10 * np.log10(np.mean(10 ** (levels["laeq"] / 10)))), 1)
+    laeq = round(float(energy_mean(levels["laeq"])), 1)
     lafmax = round(float(levels["lafmax"].max()), 1)
     decoded = {"battery": 98, "LAF": float(levels["laeq"][-1]), "LAeq": laeq, "LAFmax": lafmax}
     dev = f"a84041{sensor.seed:010x}"  # a devEUI-shaped hex id per simulated device
