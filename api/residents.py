@@ -26,7 +26,7 @@ from api.resident_words import BAND_TEXT, Target, band, summary, target_for
 from noiselab.settings import Settings
 from processing.daily import daily_from_raw, daily_from_rollups
 from processing.decibel import energy_mean, level
-from processing.events import facade_correction, find_events
+from processing.events import Events, facade_correction, find_events
 from processing.periods import SCHEMES, PeriodScheme, assign
 from processing.rollups import rollup
 from store.base import ReadingColumns, ReadingStore
@@ -75,6 +75,14 @@ def _read(store: ReadingStore, sensor_id: str, start_s: float, end_s: float) -> 
 
 def _start_s(cols: ReadingColumns) -> np.ndarray:
     return cols.start_ms.astype(np.float64) / 1000.0
+
+
+def _loud_events(cols: ReadingColumns) -> Events:
+    """Events above 70 dB in one sensor's readings."""
+    sensor = np.zeros(len(cols), dtype=np.int64)
+    return find_events(
+        sensor, _start_s(cols), cols.interval_s, cols.laeq, cols.lafmax, thresholds_db=(LOUD_DB,)
+    )
 
 
 class Residents:
@@ -147,14 +155,7 @@ class Residents:
             cols = _read(self.store, sensor.sensor_id, start, end)
             measured = float(cols.interval_s.sum()) if len(cols) else 0.0
             lv = float(energy_mean(cols.laeq, weights=cols.interval_s)) if len(cols) else None
-            ev = find_events(
-                np.zeros(len(cols), dtype=np.int64),
-                _start_s(cols),
-                cols.interval_s,
-                cols.laeq,
-                cols.lafmax,
-                thresholds_db=(LOUD_DB,),
-            )
+            ev = _loud_events(cols)
             return {
                 "start": iso(start),
                 "end": iso(end),
@@ -174,14 +175,7 @@ class Residents:
         def compute() -> dict[str, Any] | None:
             start_ms, end_ms = int(self.midnight(d) * 1000), int(self.midnight(d + timedelta(days=1)) * 1000)
             loud = self.store.read(sensor.sensor_id, start_ms, end_ms, min_laeq_db=LOUD_DB)
-            events = find_events(
-                np.zeros(len(loud), dtype=np.int64),
-                _start_s(loud),
-                loud.interval_s,
-                loud.laeq,
-                loud.lafmax,
-                thresholds_db=(LOUD_DB,),
-            )
+            events = _loud_events(loud)
             options: dict[str, Any] = {
                 "sensor_ids": [sensor.sensor_id],
                 "scheme": self.scheme,
@@ -271,14 +265,7 @@ class Residents:
                 if 0 <= b < len(laeq):
                     laeq[b] = round(v, 1)
             measured = float(r.seconds.sum())
-        ev = find_events(
-            np.zeros(len(cols), dtype=np.int64),
-            _start_s(cols),
-            cols.interval_s,
-            cols.laeq,
-            cols.lafmax,
-            thresholds_db=(LOUD_DB,),
-        )
+        ev = _loud_events(cols)
         events = [
             {"start": iso(s), "duration_s": round(d, 1), "max_db": round(m, 1)}
             for s, d, m in zip(ev.start_s.tolist(), ev.duration_s.tolist(), ev.max_db.tolist(), strict=True)

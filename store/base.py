@@ -54,6 +54,20 @@ class ReadingColumns:
         return ReadingColumns(np.empty(0, dtype=np.int64), f, f, f, f, f)
 
     @staticmethod
+    def from_rows(rows: np.ndarray) -> ReadingColumns:
+        """From an (n, 6) float array: start_ms, interval_s, laeq, lafmax, lafmin, lcpeak (NaN = missing)."""
+        if not len(rows):
+            return ReadingColumns.empty()
+        return ReadingColumns(
+            start_ms=rows[:, 0].astype(np.int64),
+            interval_s=np.ascontiguousarray(rows[:, 1]),
+            laeq=np.ascontiguousarray(rows[:, 2]),
+            lafmax=np.ascontiguousarray(rows[:, 3]),
+            lafmin=np.ascontiguousarray(rows[:, 4]),
+            lcpeak=np.ascontiguousarray(rows[:, 5]),
+        )
+
+    @staticmethod
     def from_readings(readings: Sequence[Reading]) -> ReadingColumns:
         def col(name: str) -> np.ndarray:
             return np.array(

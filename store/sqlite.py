@@ -346,14 +346,7 @@ class SqliteStore(SqliteDatabase):
         if not chunks:
             return ReadingColumns.empty()
         arr = np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
-        return ReadingColumns(
-            start_ms=arr[:, 0].astype(np.int64),
-            interval_s=np.ascontiguousarray(arr[:, 1]),
-            laeq=np.ascontiguousarray(arr[:, 2]),
-            lafmax=np.ascontiguousarray(arr[:, 3]),
-            lafmin=np.ascontiguousarray(arr[:, 4]),
-            lcpeak=np.ascontiguousarray(arr[:, 5]),
-        )
+        return ReadingColumns.from_rows(arr)
 
     def rollups(self, sensor_id: str, start_ms: int, end_ms: int) -> Rollups:
         rows = self._query(
