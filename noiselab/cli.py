@@ -13,35 +13,45 @@ import click
 
 from noiselab import __version__
 
+_CONFIG = click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="TOML config file (NOISELAB_CONFIG). Environment variables and flags override it.",
+)
+_STORE_URL = click.option(
+    "--store-url", default=None, help="sqlite:///path.db or influxdb://... (NOISELAB_STORE_URL)."
+)
+_DATA_DIR = click.option("--data-dir", default=None, help="Where the embedded store and registry live.")
 
-def _settings_options(fn):  # type: ignore[no-untyped-def]
-    """Flags shared by the long-running commands; each one equals a NOISELAB_* variable."""
-    options = [
-        click.option(
-            "--config",
-            "config_file",
-            type=click.Path(dir_okay=False, path_type=Path),
-            default=None,
-            help="TOML config file (NOISELAB_CONFIG). Environment variables and flags override it.",
-        ),
-        click.option(
-            "--mqtt-url", default=None, help="Broker URL (NOISELAB_MQTT_URL); unset = embedded broker."
-        ),
-        click.option(
-            "--store-url", default=None, help="sqlite:///path.db or influxdb://... (NOISELAB_STORE_URL)."
-        ),
-        click.option("--http-host", default=None, help="API bind address (NOISELAB_HTTP_HOST)."),
-        click.option(
-            "--http-port", type=int, default=None, help="API port (NOISELAB_HTTP_PORT, default 8000)."
-        ),
-        click.option(
-            "--simulate", type=int, default=None, help="Number of simulated sensors (NOISELAB_SIMULATE)."
-        ),
-        click.option("--data-dir", default=None, help="Where the embedded store, spool and registry live."),
-    ]
+
+def _apply(fn, options):  # type: ignore[no-untyped-def]
     for option in reversed(options):
         fn = option(fn)
     return fn
+
+
+def _settings_options(fn):  # type: ignore[no-untyped-def]
+    """Flags shared by the long-running commands; each one equals a NOISELAB_* variable."""
+    return _apply(
+        fn,
+        [
+            _CONFIG,
+            click.option(
+                "--mqtt-url", default=None, help="Broker URL (NOISELAB_MQTT_URL); unset = embedded broker."
+            ),
+            _STORE_URL,
+            click.option("--http-host", default=None, help="API bind address (NOISELAB_HTTP_HOST)."),
+            click.option(
+                "--http-port", type=int, default=None, help="API port (NOISELAB_HTTP_PORT, default 8000)."
+            ),
+            click.option(
+                "--simulate", type=int, default=None, help="Number of simulated sensors (NOISELAB_SIMULATE)."
+            ),
+            _DATA_DIR,
+        ],
+    )
 
 
 def _load(**flags: object):  # type: ignore[no-untyped-def]
@@ -163,22 +173,7 @@ def compute(file: Path, scheme: str, tz: str, fmt: str) -> None:
 
 def _store_options(fn):  # type: ignore[no-untyped-def]
     """The flags the store-only commands (import, export, report) need."""
-    options = [
-        click.option(
-            "--config",
-            "config_file",
-            type=click.Path(dir_okay=False, path_type=Path),
-            default=None,
-            help="TOML config file (NOISELAB_CONFIG).",
-        ),
-        click.option(
-            "--store-url", default=None, help="sqlite:///path.db or influxdb://... (NOISELAB_STORE_URL)."
-        ),
-        click.option("--data-dir", default=None, help="Where the embedded store and registry live."),
-    ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
+    return _apply(fn, [_CONFIG, _STORE_URL, _DATA_DIR])
 
 
 @main.command()
