@@ -19,9 +19,8 @@ import random
 import resource
 import signal
 import subprocess
-import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,11 +38,9 @@ from faults.harness import (
     wait_for,
 )
 from ingest.collector import Collector, CollectorConfig
-from noiselab.errors import StoreUnavailable
-from noiselab.readings import Reading
-from store.base import WriteResult
 from store.registry import Registry
 from store.sqlite import SqliteStore
+from tests.services import SwitchableStore
 
 Figures = dict[str, Any]
 
@@ -137,28 +134,10 @@ def broker_restart(workdir: Path, *, readings: int = 50_000, restarts: int = 3) 
         broker.stop()
 
 
-class OutageStore:
-    """The real SqliteStore, unavailable between two instants (a wrapper we own; the broker is real)."""
-
-    def __init__(self, inner: SqliteStore) -> None:
-        self.inner = inner
-        self.down = threading.Event()
-        self.failures = 0
-
-    def write(self, readings: Sequence[Reading]) -> WriteResult:
-        if self.down.is_set():
-            self.failures += 1
-            raise StoreUnavailable("fault run: the store is away")
-        return self.inner.write(readings)
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self.inner, name)
-
-
 def store_outage(workdir: Path, *, readings: int = 20_000, outage_s: float = 60.0) -> Figures:
     broker = start_broker(workdir / "mosquitto")
     workdir.mkdir(parents=True, exist_ok=True)
-    store = OutageStore(SqliteStore(workdir / "noise.db"))
+    store = SwitchableStore(SqliteStore(workdir / "noise.db"))
     cfg = CollectorConfig(
         url=broker.url, client_id="outage", max_unacked=200, batch_size=500, max_backoff_s=5
     )

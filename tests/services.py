@@ -150,3 +150,26 @@ def publish(
         info.wait_for_publish(30)
     client.loop_stop()
     client.disconnect()
+
+
+class SwitchableStore:
+    """A real store that can be made unavailable on demand: ``down.set()`` makes every write raise
+    StoreUnavailable until ``down.clear()``. A wrapper we own; the store inside and the broker stay real."""
+
+    def __init__(self, inner: object) -> None:
+        import threading
+
+        self.inner = inner
+        self.down = threading.Event()
+        self.failures = 0
+
+    def write(self, readings):  # type: ignore[no-untyped-def]
+        from noiselab.errors import StoreUnavailable
+
+        if self.down.is_set():
+            self.failures += 1
+            raise StoreUnavailable("the store is away (switched off by the test)")
+        return self.inner.write(readings)  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)

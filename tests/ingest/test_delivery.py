@@ -8,21 +8,16 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from ingest.collector import Collector, CollectorConfig
-from noiselab.errors import StoreUnavailable
-from noiselab.readings import Reading
-from store.base import WriteResult
 from store.registry import Registry
 from store.sqlite import SqliteStore
-from tests.services import Mosquitto, free_port, publish, wait_port, wait_until
+from tests.services import Mosquitto, SwitchableStore, free_port, publish, wait_port, wait_until
 
 pytestmark = pytest.mark.mqtt
 
@@ -120,26 +115,8 @@ def test_sigterm_flushes_and_acknowledges_only_what_is_written(mosquitto: Mosqui
     assert 100 < after_term <= 20_000
 
 
-class FlakyStore:
-    """The real SqliteStore, made unavailable on demand (we own this wrapper; the broker is real)."""
-
-    def __init__(self, inner: SqliteStore) -> None:
-        self.inner = inner
-        self.down = threading.Event()
-        self.failures = 0
-
-    def write(self, readings: Sequence[Reading]) -> WriteResult:
-        if self.down.is_set():
-            self.failures += 1
-            raise StoreUnavailable("test: store is away")
-        return self.inner.write(readings)
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self.inner, name)
-
-
 def test_store_away_means_back_pressure_not_loss(mosquitto: Mosquitto, tmp_path: Path) -> None:
-    store = FlakyStore(SqliteStore(tmp_path / "noise.db"))
+    store = SwitchableStore(SqliteStore(tmp_path / "noise.db"))
     cfg = CollectorConfig(
         url=mosquitto.url,
         client_id="bp",
