@@ -97,3 +97,10 @@ def test_check_command_reports_without_storing(tmp_path: Path) -> None:
         ],
     )
     assert sc.exit_code == 0 and json.loads(sc.output)["readings"][0]["sensor_id"] == "esp8266-13597771"
+
+
+def test_check_command_bad_header_is_a_usage_error() -> None:
+    result = CliRunner().invoke(
+        main, ["check", "native", str(FIXTURES / "native-single.json"), "--header", "no colon here"]
+    )
+    assert result.exit_code == 2 and "Name: value" in result.output

@@ -244,3 +244,10 @@ def test_a_body_slower_than_the_read_timeout_gets_408(tmp_path: Path) -> None:
         server.should_exit = True
         thread.join(10)
     assert store.sensor_ids() == []
+
+
+@pytest.mark.parametrize("query", ["since_id=-1", "limit=0", "limit=1001", "limit=abc", "format=xml"])
+def test_dead_letters_bad_query_is_422(env, query: str) -> None:  # type: ignore[no-untyped-def]
+    client, _, _, auth = env
+    r = client.get(f"/v1/dead-letters?{query}", headers=hdr(auth["engineer"]))
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
