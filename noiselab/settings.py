@@ -24,7 +24,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NOISELAB_", extra="forbid", env_ignore_empty=True)
 
     # --- where things live
-    data_dir: Path = Field(Path("noiselab-data"), description="Embedded store and registry (sensors, keys, dead letters).")
+    data_dir: Path = Field(
+        Path("noiselab-data"), description="Embedded store and registry (sensors, keys, dead letters)."
+    )
     store_url: str | None = Field(
         None, description="sqlite:///path.db (default: <data_dir>/noise.db) or influxdb://host:port"
     )
