@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.collector import CollectorConfig, MqttTarget, make_client
-from tests.services import Mosquitto, free_port
+from tests.services import Mosquitto, free_port, poll
 
 T0 = 1_780_000_000  # 2026-05-28T20:26:40Z: readings in the past, never "in the future"
 PER_MESSAGE = 10
@@ -48,14 +48,7 @@ def start_broker(directory: Path, extra_conf: str = "", *, port: int | None = No
 
 def wait_for(predicate: Callable[[], object], timeout_s: float, what: str, interval_s: float = 0.1) -> object:
     """Poll until truthy (bounded); raises TimeoutError naming ``what``."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout_s:.0f} s waiting for {what}")
-        time.sleep(interval_s)
+    return poll(predicate, timeout_s, what, interval_s)
 
 
 def messages(

@@ -121,16 +121,24 @@ def start_mosquitto(tmp: Path, extra_conf: str = "") -> Mosquitto:
     return Mosquitto(binary, tmp, free_port(), extra_conf).start()
 
 
-def wait_until(predicate, timeout_s: float = 20.0, interval_s: float = 0.05, what: str = "condition"):  # type: ignore[no-untyped-def]
-    """Poll ``predicate`` until truthy (bounded); returns its value or fails the test."""
+def poll(predicate, timeout_s: float, what: str, interval_s: float = 0.05):  # type: ignore[no-untyped-def]
+    """Poll ``predicate`` until truthy (bounded); returns its value or raises TimeoutError naming ``what``."""
     deadline = time.monotonic() + timeout_s
     while True:
         value = predicate()
         if value:
             return value
         if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout_s} s waiting for {what}")
+            raise TimeoutError(f"timed out after {timeout_s:g} s waiting for {what}")
         time.sleep(interval_s)
+
+
+def wait_until(predicate, timeout_s: float = 20.0, interval_s: float = 0.05, what: str = "condition"):  # type: ignore[no-untyped-def]
+    """Poll ``predicate`` until truthy (bounded); returns its value or fails the test."""
+    try:
+        return poll(predicate, timeout_s, what, interval_s)
+    except TimeoutError as exc:
+        pytest.fail(str(exc))
 
 
 def publish(
