@@ -1,4 +1,4 @@
-"""The FastAPI application factory. The composition root (noiselab.commands.up) builds the store,
+"""The FastAPI application factory. The composition root (noiselab.cli.commands.up) builds the store,
 registry and settings and hands them in; nothing here reads configuration."""
 
 from __future__ import annotations
@@ -7,9 +7,10 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from api import problems
-from api.ratelimit import RateLimitMiddleware
-from api.routes import (
+from noiselab import __version__
+from noiselab.api import problems
+from noiselab.api.ratelimit import RateLimitMiddleware
+from noiselab.api.routes import (
     admin,
     daily,
     deadletters,
@@ -23,13 +24,12 @@ from api.routes import (
     sensors,
     targets,
 )
-from ingest.pipeline import Pipeline
-from noiselab import __version__
-from noiselab.settings import Settings
-from store.base import ReadingStore
-from store.keys import ApiKeys
-from store.profiles import TargetProfiles
-from store.registry import Registry
+from noiselab.domain.settings import Settings
+from noiselab.ingest.pipeline import Pipeline
+from noiselab.store.base import ReadingStore
+from noiselab.store.keys import ApiKeys
+from noiselab.store.profiles import TargetProfiles
+from noiselab.store.registry import Registry
 
 DESCRIPTION = """
 noiselab stores noise sensors' readings and reports acoustic metrics (LAeq, Lden, Lnight, LAFmax,

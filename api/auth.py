@@ -18,7 +18,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from store.keys import ApiKeys
+from noiselab.store.keys import ApiKeys
 
 RANK = {"public": 0, "vendor": 0, "engineer": 1, "admin": 2}
 

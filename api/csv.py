@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 
-from api.auth import Caller
+from noiselab.api.auth import Caller
 
 Format = Literal["json", "csv"]
 CSV_TYPE = "text/csv; charset=utf-8"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from processing.decibel import energy_mean
-from store.base import ReadingStore
+from noiselab.processing.decibel import energy_mean
+from noiselab.store.base import ReadingStore
 
 
 def iso_utc(ms: int) -> str:

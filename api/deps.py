@@ -7,9 +7,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from noiselab.settings import Settings
-from store.base import ReadingStore
-from store.registry import Registry
+from noiselab.domain.settings import Settings
+from noiselab.store.base import ReadingStore
+from noiselab.store.registry import Registry
 
 
 def _store(request: Request) -> ReadingStore:

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from noiselab.errors import (
+from noiselab.domain.errors import (
     ConfigError,
     InvalidReading,
     NoiselabError,

@@ -83,9 +83,9 @@ WHO_NIGHT_BY_SOURCE = {"road": 45.0, "rail": 44.0, "aircraft": 40.0}
 
 
 def _from_presets(profile: str | None, area: str, source_type: str) -> Target | None:
-    """The target from the engineers' presets (``noiselab.targets``), when they are there and apply."""
+    """The target from the engineers' presets (``noiselab.domain.targets``), when they are there and apply."""
     try:
-        from noiselab import targets as presets
+        from noiselab.domain import targets as presets
     except ImportError:  # the presets module is not part of this build
         return None
     profiles = presets.all_profiles()

@@ -22,15 +22,15 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from api.resident_words import BAND_TEXT, Target, band, summary, target_for
-from noiselab.settings import Settings
-from processing.daily import daily_from_raw, daily_from_rollups
-from processing.decibel import energy_mean, level
-from processing.events import Events, facade_correction, find_events
-from processing.periods import SCHEMES, PeriodScheme, assign
-from processing.rollups import rollup
-from store.base import ReadingColumns, ReadingStore
-from store.registry import Sensor
+from noiselab.api.resident_words import BAND_TEXT, Target, band, summary, target_for
+from noiselab.domain.settings import Settings
+from noiselab.processing.daily import daily_from_raw, daily_from_rollups
+from noiselab.processing.decibel import energy_mean, level
+from noiselab.processing.events import Events, facade_correction, find_events
+from noiselab.processing.periods import SCHEMES, PeriodScheme, assign
+from noiselab.processing.rollups import rollup
+from noiselab.store.base import ReadingColumns, ReadingStore
+from noiselab.store.registry import Sensor
 
 T = TypeVar("T")
 NOW_WINDOW_S = 60

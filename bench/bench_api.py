@@ -40,10 +40,10 @@ def free_port() -> int:
 
 def prepare(data_dir: Path) -> str:
     """Write the year of readings; return an engineer key (keyed reads are not rate-limited)."""
-    from noiselab.readings import Reading
-    from store.keys import ApiKeys
-    from store.registry import Registry, Sensor
-    from store.sqlite import SqliteStore
+    from noiselab.domain.readings import Reading
+    from noiselab.store.keys import ApiKeys
+    from noiselab.store.registry import Registry, Sensor
+    from noiselab.store.sqlite import SqliteStore
 
     store = SqliteStore(data_dir / "noise.db")
     Registry(data_dir / "registry.db").upsert_sensor(Sensor("bench-1", public=True, placed=True, facade=True))
@@ -63,10 +63,10 @@ def prepare(data_dir: Path) -> str:
 def serve(data_dir: str, port: int) -> None:
     import uvicorn
 
-    from api.app import create_app
-    from noiselab.settings import Settings
-    from store.registry import Registry
-    from store.sqlite import SqliteStore
+    from noiselab.api.app import create_app
+    from noiselab.domain.settings import Settings
+    from noiselab.store.registry import Registry
+    from noiselab.store.sqlite import SqliteStore
 
     settings = Settings(data_dir=Path(data_dir))
     app = create_app(settings, SqliteStore(Path(data_dir) / "noise.db"), Registry(settings.registry_path))
@@ -80,8 +80,8 @@ def serve(data_dir: str, port: int) -> None:
 
 def ingest(data_dir: str) -> None:
     """Write 100 one-second readings for each of 10 sensors every second until killed."""
-    from noiselab.readings import Reading
-    from store.sqlite import SqliteStore
+    from noiselab.domain.readings import Reading
+    from noiselab.store.sqlite import SqliteStore
 
     store = SqliteStore(Path(data_dir) / "noise.db")
     t = int(time.time()) - 86_400

@@ -29,9 +29,9 @@ from paho.mqtt.properties import Properties
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ingest.collector import Collector, CollectorConfig
-from store.registry import Registry
-from store.sqlite import SqliteStore
+from noiselab.ingest.collector import Collector, CollectorConfig
+from noiselab.store.registry import Registry
+from noiselab.store.sqlite import SqliteStore
 
 SENSORS = 50
 CONF = """listener {port} 127.0.0.1

@@ -37,7 +37,7 @@ from faults.harness import (
     wait_for,
 )
 from faults.slowclients import Server
-from store.keys import ApiKeys
+from noiselab.store.keys import ApiKeys
 
 SENSORS = 10
 

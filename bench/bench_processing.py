@@ -24,9 +24,9 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from processing.daily import daily_from_raw
-from processing.events import find_events
-from processing.periods import SCHEMES
+from noiselab.processing.daily import daily_from_raw
+from noiselab.processing.events import find_events
+from noiselab.processing.periods import SCHEMES
 
 TZ = "Europe/Copenhagen"
 

@@ -25,10 +25,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from noiselab.readings import Reading
-from processing.daily import daily_from_raw, daily_from_rollups
-from store.base import ReadingStore
-from store.sqlite import COLUMNS, SCHEMA, SqliteStore
+from noiselab.domain.readings import Reading
+from noiselab.processing.daily import daily_from_raw, daily_from_rollups
+from noiselab.store.base import ReadingStore
+from noiselab.store.sqlite import COLUMNS, SCHEMA, SqliteStore
 
 SENSOR = "bench-1"
 YEAR_START_S = int(datetime(2025, 1, 1, tzinfo=UTC).timestamp())
@@ -224,7 +224,7 @@ def bench_sqlite(tmp: Path, days: float, batch: int) -> None:
 
 
 def bench_influx(tmp: Path, days: float, batch: int) -> None:
-    from store.influx import InfluxStore
+    from noiselab.store.influx import InfluxStore
     from tests.influx_service import InfluxServer
 
     print(f"\n== InfluxDB 1.6 engine via the v2 shim: {days:g} days of 1-s readings, batches of {batch}")

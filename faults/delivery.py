@@ -37,9 +37,9 @@ from faults.harness import (
     stored,
     wait_for,
 )
-from ingest.collector import Collector, CollectorConfig
-from store.registry import Registry
-from store.sqlite import SqliteStore
+from noiselab.ingest.collector import Collector, CollectorConfig
+from noiselab.store.registry import Registry
+from noiselab.store.sqlite import SqliteStore
 from tests.services import SwitchableStore
 
 Figures = dict[str, Any]

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from faults.mutate import Case, hostile_specials, load_seeds, make_case
-from ingest.decoders import FORMATS, REASONS, UNKNOWN_FORMAT, Message, SensorRules, decode
-from noiselab.errors import InvalidReading, UnknownFormat
-from noiselab.readings import MAX_DB, MAX_FUTURE_S, MIN_DB, SENSOR_ID_RE
+from noiselab.domain.errors import InvalidReading, UnknownFormat
+from noiselab.domain.readings import MAX_DB, MAX_FUTURE_S, MIN_DB, SENSOR_ID_RE
+from noiselab.ingest.decoders import FORMATS, REASONS, UNKNOWN_FORMAT, Message, SensorRules, decode
 
 NOW_S = 1_781_136_000.0  # 2026-06-11T00:00:00Z: a fixed "now", so a seed gives the same run any day
 EXTRA_REASONS = {UNKNOWN_FORMAT, "not_your_sensor"}  # given by the shells, not by decoders
@@ -145,11 +145,11 @@ def fuzz_http(total: int, *, seed: int = 9) -> HttpResult:
     """``total`` mutated bodies through ``POST /v1/readings`` and ``/v1/ingest/{format}`` (TestClient)."""
     from fastapi.testclient import TestClient
 
-    from api.app import create_app
-    from noiselab.settings import Settings
-    from store.keys import ApiKeys
-    from store.registry import Registry
-    from store.sqlite import SqliteStore
+    from noiselab.api.app import create_app
+    from noiselab.domain.settings import Settings
+    from noiselab.store.keys import ApiKeys
+    from noiselab.store.registry import Registry
+    from noiselab.store.sqlite import SqliteStore
 
     rng = random.Random(seed)
     seeds = load_seeds()

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from store.keys import ApiKeys
+from noiselab.store.keys import ApiKeys
 from tests.services import free_port, wait_port
 
 

@@ -7,8 +7,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from ingest.decoders import Message, SensorRules
-from ingest.pipeline import Outcome, decode_message
+from noiselab.ingest.decoders import Message, SensorRules
+from noiselab.ingest.pipeline import Outcome, decode_message
 
 NATIVE_FIELDS = {"sensor_id", "ts", "start", "interval_s", "laeq", "lafmax", "lafmin", "lcpeak"}
 SHOWN_READINGS = 1000

@@ -26,12 +26,12 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from ingest import metrics
-from ingest.decoders import Message, format_for_topic
-from ingest.pipeline import Outcome, Pipeline, decode_message
-from noiselab.errors import StoreUnavailable
-from store.base import ReadingStore
-from store.registry import Registry
+from noiselab.domain.errors import StoreUnavailable
+from noiselab.ingest import metrics
+from noiselab.ingest.decoders import Message, format_for_topic
+from noiselab.ingest.pipeline import Outcome, Pipeline, decode_message
+from noiselab.store.base import ReadingStore
+from noiselab.store.registry import Registry
 
 log = logging.getLogger(__name__)
 

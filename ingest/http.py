@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ingest.decoders import Message
-from ingest.pipeline import CommitResult, Outcome, Pipeline, decode_message
-from noiselab.errors import InvalidReading
+from noiselab.domain.errors import InvalidReading
+from noiselab.ingest.decoders import Message
+from noiselab.ingest.pipeline import CommitResult, Outcome, Pipeline, decode_message
 
 OVERSIZE_KEEP_BYTES = 4096
 

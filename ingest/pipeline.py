@@ -12,12 +12,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from ingest import metrics
-from ingest.decoders import UNKNOWN_FORMAT, Message, SensorRules, decode
-from noiselab.errors import InvalidReading, NoiselabError, UnknownFormat
-from noiselab.readings import Reading
-from store.base import ReadingStore, WriteResult
-from store.registry import DeadLetter, Registry
+from noiselab.domain.errors import InvalidReading, NoiselabError, UnknownFormat
+from noiselab.domain.readings import Reading
+from noiselab.ingest import metrics
+from noiselab.ingest.decoders import UNKNOWN_FORMAT, Message, SensorRules, decode
+from noiselab.store.base import ReadingStore, WriteResult
+from noiselab.store.registry import DeadLetter, Registry
 
 log = logging.getLogger(__name__)
 

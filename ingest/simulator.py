@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from processing.decibel import energy_mean
+from noiselab.processing.decibel import energy_mean
 
 log = logging.getLogger(__name__)
 

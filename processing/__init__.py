@@ -16,9 +16,9 @@ Modules, from the bottom up:
 Errors: invalid arguments raise ``ValueError``; nothing else is raised on purpose.
 """
 
-from processing.decibel import energy, energy_mean, energy_sum, level
-from processing.periods import SCHEMES, Period, PeriodScheme
-from processing.rollups import Rollups, merge, rollup
+from noiselab.processing.decibel import energy, energy_mean, energy_sum, level
+from noiselab.processing.periods import SCHEMES, Period, PeriodScheme
+from noiselab.processing.rollups import Rollups, merge, rollup
 
 __all__ = [
     "SCHEMES",

@@ -23,11 +23,11 @@ from datetime import date
 import numpy as np
 from numpy.typing import NDArray
 
-from processing.daily import composite_level
-from processing.daysums import DaySums
-from processing.decibel import level
-from processing.periods import PeriodScheme, period_seconds
-from processing.rollups import sum_by
+from noiselab.processing.daily import composite_level
+from noiselab.processing.daysums import DaySums
+from noiselab.processing.decibel import level
+from noiselab.processing.periods import PeriodScheme, period_seconds
+from noiselab.processing.rollups import sum_by
 
 __all__ = ["AnnualTable", "annual_from_sums"]
 

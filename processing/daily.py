@@ -26,12 +26,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from processing.daysums import DaySums, day_sums_from_raw, day_sums_from_rollups
-from processing.decibel import level
-from processing.events import Events, event_starts
-from processing.percentiles import exceedance_levels
-from processing.periods import SCHEMES, PeriodScheme, assign, date_seconds, period_seconds
-from processing.rollups import Rollups
+from noiselab.processing.daysums import DaySums, day_sums_from_raw, day_sums_from_rollups
+from noiselab.processing.decibel import level
+from noiselab.processing.events import Events, event_starts
+from noiselab.processing.percentiles import exceedance_levels
+from noiselab.processing.periods import SCHEMES, PeriodScheme, assign, date_seconds, period_seconds
+from noiselab.processing.rollups import Rollups
 
 __all__ = ["RECORD_KEYS", "DailyTable", "daily_from_raw", "daily_from_rollups", "daily_from_sums"]
 

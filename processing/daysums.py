@@ -18,10 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from processing.localtime import DAY_S, EPOCH_ORDINAL, zone_offsets
-from processing.periods import PeriodScheme, assign
-from processing.rollups import Rollups, level_bins, sum_by
-from processing.workspace import Workspace
+from noiselab.processing.localtime import DAY_S, EPOCH_ORDINAL, zone_offsets
+from noiselab.processing.periods import PeriodScheme, assign
+from noiselab.processing.rollups import Rollups, level_bins, sum_by
+from noiselab.processing.workspace import Workspace
 
 __all__ = ["DaySums", "day_sums_from_raw", "day_sums_from_rollups"]
 

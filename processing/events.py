@@ -28,8 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from processing.decibel import energy_mean, level
-from processing.workspace import Workspace
+from noiselab.processing.decibel import energy_mean, level
+from noiselab.processing.workspace import Workspace
 
 __all__ = ["Events", "emergence", "event_starts", "facade_correction", "find_events", "intermittency_ratio"]
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from processing.localtime import DAY_S, EPOCH_ORDINAL, HOUR_S, ZoneOffsets, hour_starts, zone_offsets
+from noiselab.processing.localtime import DAY_S, EPOCH_ORDINAL, HOUR_S, ZoneOffsets, hour_starts, zone_offsets
 
 __all__ = [
     "SCHEMES",

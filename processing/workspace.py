@@ -21,7 +21,7 @@ from functools import cache
 import numpy as np
 from numpy.typing import NDArray
 
-from processing.localtime import HOUR_S, ZoneOffsets
+from noiselab.processing.localtime import HOUR_S, ZoneOffsets
 
 __all__ = ["Workspace"]
 

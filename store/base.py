@@ -21,8 +21,8 @@ from typing import Protocol
 
 import numpy as np
 
-from noiselab.readings import Reading
-from processing.rollups import Rollups
+from noiselab.domain.readings import Reading
+from noiselab.processing.rollups import Rollups
 
 HOUR_S = 3600  # rollup bucket: UTC hours (exact for whole-hour UTC offsets such as Europe/Copenhagen)
 

@@ -29,9 +29,9 @@ from operator import attrgetter
 
 import numpy as np
 
-from noiselab.readings import Reading
-from processing.rollups import Rollups, level_bins, sum_by
-from store.base import HOUR_S
+from noiselab.domain.readings import Reading
+from noiselab.processing.rollups import Rollups, level_bins, sum_by
+from noiselab.store.base import HOUR_S
 
 LEGACY_DTYPE = np.dtype([("bin", "<i2"), ("seconds", "<f8")])  # also the sparse layout's pairs
 SPARSE = 0

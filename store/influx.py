@@ -13,7 +13,8 @@ which start times of the batch already exist (and reads the stored rollups of th
 request), drops those readings (first version wins, as in SQLite), and writes the new readings together with
 the merged rollup points in one request. One writer per sensor at a time is assumed for exact rollups.
 
-Errors: every library or HTTP failure becomes :class:`noiselab.errors.StoreUnavailable` (``raise ... from``).
+Errors: every library or HTTP failure becomes :class:`noiselab.domain.errors.StoreUnavailable`
+(``raise ... from``).
 """
 
 from __future__ import annotations
@@ -29,11 +30,11 @@ from influxdb_client.client.influxdb_client import InfluxDBClient
 from influxdb_client.client.write_api import SYNCHRONOUS
 from influxdb_client.rest import ApiException
 
-from noiselab.errors import ConfigError, StoreUnavailable
-from noiselab.readings import Reading
-from processing.rollups import Rollups
-from store.base import HOUR_S, ReadingColumns, WriteResult
-from store.hourly import (
+from noiselab.domain.errors import ConfigError, StoreUnavailable
+from noiselab.domain.readings import Reading
+from noiselab.processing.rollups import Rollups
+from noiselab.store.base import HOUR_S, ReadingColumns, WriteResult
+from noiselab.store.hourly import (
     HourRow,
     affected_hours,
     hist_from_text,
@@ -43,7 +44,7 @@ from store.hourly import (
 )
 
 if TYPE_CHECKING:
-    from noiselab.settings import Settings
+    from noiselab.domain.settings import Settings
 
 READINGS = "readings"
 ROLLUPS = "rollups_1h"

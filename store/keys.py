@@ -14,7 +14,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from store.sqlite import SqliteDatabase
+from noiselab.store.sqlite import SqliteDatabase
 
 ROLES = ("vendor", "engineer", "admin")
 PREFIX = "nlk_"

@@ -6,7 +6,7 @@ import json
 import time
 from typing import Any
 
-from store.sqlite import SqliteDatabase
+from noiselab.store.sqlite import SqliteDatabase
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS target_profiles (

@@ -27,14 +27,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from noiselab.errors import StoreUnavailable
-from noiselab.readings import Reading
-from processing.rollups import Rollups
-from store.base import ReadingColumns, WriteResult
-from store.hourly import HourRow, hist_from_legacy, merged_rows, rollup_batch, rollups_from_columns
+from noiselab.domain.errors import StoreUnavailable
+from noiselab.domain.readings import Reading
+from noiselab.processing.rollups import Rollups
+from noiselab.store.base import ReadingColumns, WriteResult
+from noiselab.store.hourly import HourRow, hist_from_legacy, merged_rows, rollup_batch, rollups_from_columns
 
 if TYPE_CHECKING:
-    from noiselab.settings import Settings
+    from noiselab.domain.settings import Settings
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS readings (

@@ -145,7 +145,7 @@ def publish(
     url: str, items: list[tuple[str, bytes]], *, protocol: str = "5", client_id: str = "test-pub"
 ) -> None:
     """Publish (topic, body) pairs with QoS 1 and return once the broker has acknowledged every one."""
-    from ingest.collector import CollectorConfig, MqttTarget, make_client
+    from noiselab.ingest.collector import CollectorConfig, MqttTarget, make_client
 
     client = make_client(CollectorConfig(url=url, protocol=protocol), client_id=client_id, manual_ack=False)
     client.max_queued_messages_set(0)
@@ -172,7 +172,7 @@ class SwitchableStore:
         self.failures = 0
 
     def write(self, readings):  # type: ignore[no-untyped-def]
-        from noiselab.errors import StoreUnavailable
+        from noiselab.domain.errors import StoreUnavailable
 
         if self.down.is_set():
             self.failures += 1

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from noiselab.cli import main
-from noiselab.errors import ConfigError
-from noiselab.settings import load_settings
+from noiselab.cli.main import main
+from noiselab.domain.errors import ConfigError
+from noiselab.domain.settings import load_settings
 
 FIXTURES = Path(__file__).parent / "fixtures" / "payloads"
 

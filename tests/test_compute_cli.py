@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from noiselab.cli import main
+from noiselab.cli.main import main
 
 HEADER = "sensor_id,ts,laeq,lafmax,interval_s\n"
 
@@ -131,7 +131,7 @@ def test_header_only_gives_empty_list_and_unknown_zone_is_an_error(tmp_path: Pat
 def test_small_chunks_give_the_same_records(tmp_path: Path) -> None:
     import io
 
-    from noiselab.commands.compute import compute_records
+    from noiselab.cli.commands.compute import compute_records
 
     rng = random.Random(3)
     base = datetime(2026, 10, 24, 20, tzinfo=UTC).timestamp()

@@ -14,13 +14,13 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from ingest.collector import Collector, CollectorConfig
-from noiselab.settings import Settings
-from processing.daily import daily_from_raw
-from store.keys import ApiKeys
-from store.registry import Registry
-from store.sqlite import SqliteStore
+from noiselab.api.app import create_app
+from noiselab.domain.settings import Settings
+from noiselab.ingest.collector import Collector, CollectorConfig
+from noiselab.processing.daily import daily_from_raw
+from noiselab.store.keys import ApiKeys
+from noiselab.store.registry import Registry
+from noiselab.store.sqlite import SqliteStore
 from tests.services import Mosquitto, wait_until
 
 pytestmark = pytest.mark.mqtt

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from ingest.collector import Collector, CollectorConfig
-from noiselab.settings import Settings
-from store.keys import ApiKeys
-from store.registry import Registry
-from store.sqlite import SqliteStore
+from noiselab.api.app import create_app
+from noiselab.domain.settings import Settings
+from noiselab.ingest.collector import Collector, CollectorConfig
+from noiselab.store.keys import ApiKeys
+from noiselab.store.registry import Registry
+from noiselab.store.sqlite import SqliteStore
 from tests.services import Mosquitto, free_port, publish, wait_port, wait_until
 
 pytestmark = pytest.mark.mqtt

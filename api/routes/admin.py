@@ -7,13 +7,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Path
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth import KeysDep, RequireAdmin
-from api.deps import RegistryDep
-from api.views.query import SENSOR_ID
-from api.views.targets import ProfilesDep, profile_exists
-from noiselab.errors import UnknownSensor
-from noiselab.targets import AREA_CATEGORIES
-from store.registry import Sensor
+from noiselab.api.auth import KeysDep, RequireAdmin
+from noiselab.api.deps import RegistryDep
+from noiselab.api.views.query import SENSOR_ID
+from noiselab.api.views.targets import ProfilesDep, profile_exists
+from noiselab.domain.errors import UnknownSensor
+from noiselab.domain.targets import AREA_CATEGORIES
+from noiselab.store.registry import Sensor
 
 router = APIRouter(tags=["admin"])
 

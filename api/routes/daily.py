@@ -7,11 +7,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from api.csv import AsCsv, respond
-from api.deps import SettingsDep, StoreDep
-from api.views import daily as view
-from api.views.query import VisibleSensor
-from api.views.targets import ProfilesDep, sensor_limits
+from noiselab.api.csv import AsCsv, respond
+from noiselab.api.deps import SettingsDep, StoreDep
+from noiselab.api.views import daily as view
+from noiselab.api.views.query import VisibleSensor
+from noiselab.api.views.targets import ProfilesDep, sensor_limits
 
 router = APIRouter(prefix="/v1/sensors", tags=["metrics"])
 

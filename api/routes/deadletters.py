@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from api.auth import RequireEngineer
-from api.csv import AsCsv, respond
-from api.deps import RegistryDep
-from store.registry import dumps_raw
+from noiselab.api.auth import RequireEngineer
+from noiselab.api.csv import AsCsv, respond
+from noiselab.api.deps import RegistryDep
+from noiselab.store.registry import dumps_raw
 
 router = APIRouter(prefix="/v1", tags=["ingest"])
 

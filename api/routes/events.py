@@ -6,11 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from api.csv import AsCsv, respond
-from api.deps import StoreDep
-from api.routes.levels import End, Start
-from api.views import events as view
-from api.views.query import VisibleSensor, time_range_ms
+from noiselab.api.csv import AsCsv, respond
+from noiselab.api.deps import StoreDep
+from noiselab.api.routes.levels import End, Start
+from noiselab.api.views import events as view
+from noiselab.api.views.query import VisibleSensor, time_range_ms
 
 router = APIRouter(prefix="/v1/sensors", tags=["events"])
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from api.deps import StoreDep
-from api.problems import problem
 from noiselab import __version__
-from noiselab.errors import StoreUnavailable
+from noiselab.api.deps import StoreDep
+from noiselab.api.problems import problem
+from noiselab.domain.errors import StoreUnavailable
 
 router = APIRouter(tags=["operations"])
 

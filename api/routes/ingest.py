@@ -10,13 +10,13 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from api.auth import VendorKey
-from api.deps import SettingsDep
-from api.problems import problem
-from ingest.check import report
-from ingest.decoders import FORMATS, Message
-from ingest.http import OVERSIZE_KEEP_BYTES, check_ownership, ingest, refuse_oversized
-from ingest.pipeline import Pipeline, decode_message
+from noiselab.api.auth import VendorKey
+from noiselab.api.deps import SettingsDep
+from noiselab.api.problems import problem
+from noiselab.ingest.check import report
+from noiselab.ingest.decoders import FORMATS, Message
+from noiselab.ingest.http import OVERSIZE_KEEP_BYTES, check_ownership, ingest, refuse_oversized
+from noiselab.ingest.pipeline import Pipeline, decode_message
 
 router = APIRouter(prefix="/v1", tags=["ingest"])
 

@@ -7,11 +7,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
-from api.auth import Caller, demand
-from api.csv import AsCsv, respond
-from api.deps import SettingsDep, StoreDep
-from api.views import levels as view
-from api.views.query import VisibleSensor, time_range_ms
+from noiselab.api.auth import Caller, demand
+from noiselab.api.csv import AsCsv, respond
+from noiselab.api.deps import SettingsDep, StoreDep
+from noiselab.api.views import levels as view
+from noiselab.api.views.query import VisibleSensor, time_range_ms
 
 router = APIRouter(prefix="/v1/sensors", tags=["levels"])
 

@@ -7,10 +7,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from api.deps import StoreDep
-from api.views.ngsi import entity_ld, entity_v2
-from api.views.query import VisibleSensor
-from noiselab.errors import UnknownSensor
+from noiselab.api.deps import StoreDep
+from noiselab.api.views.ngsi import entity_ld, entity_v2
+from noiselab.api.views.query import VisibleSensor
+from noiselab.domain.errors import UnknownSensor
 
 router = APIRouter(prefix="/v1/sensors", tags=["interoperability"])
 

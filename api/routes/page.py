@@ -12,7 +12,7 @@ from pathlib import Path as FsPath
 from fastapi import APIRouter, Path
 from fastapi.responses import HTMLResponse, Response
 
-from api.deps import RegistryDep
+from noiselab.api.deps import RegistryDep
 
 router = APIRouter(tags=["residents"], include_in_schema=False)
 

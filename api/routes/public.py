@@ -18,11 +18,11 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import RegistryDep, SettingsDep, StoreDep
-from api.problems import problem
-from api.residents import Residents, TtlCache
-from noiselab.errors import UnknownSensor
-from store.registry import Registry, Sensor
+from noiselab.api.deps import RegistryDep, SettingsDep, StoreDep
+from noiselab.api.problems import problem
+from noiselab.api.residents import Residents, TtlCache
+from noiselab.domain.errors import UnknownSensor
+from noiselab.store.registry import Registry, Sensor
 
 router = APIRouter(prefix="/v1/public", tags=["public"])
 

@@ -11,11 +11,11 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from api.auth import Caller
-from api.current import current_view
-from api.deps import RegistryDep, SettingsDep, StoreDep
-from api.views.query import VisibleSensor
-from noiselab.errors import UnknownSensor
+from noiselab.api.auth import Caller
+from noiselab.api.current import current_view
+from noiselab.api.deps import RegistryDep, SettingsDep, StoreDep
+from noiselab.api.views.query import VisibleSensor
+from noiselab.domain.errors import UnknownSensor
 
 router = APIRouter(prefix="/v1/sensors", tags=["sensors"])
 

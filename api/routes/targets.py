@@ -8,13 +8,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
-from api.auth import Caller, RequireAdmin
-from api.csv import AsCsv, respond
-from api.deps import RegistryDep, SettingsDep, StoreDep
-from api.views import compliance as view
-from api.views.query import date_range_ms
-from api.views.targets import ProfilesDep, profiles_view, sensor_limits
-from noiselab.targets import AREA_CATEGORIES, presets
+from noiselab.api.auth import Caller, RequireAdmin
+from noiselab.api.csv import AsCsv, respond
+from noiselab.api.deps import RegistryDep, SettingsDep, StoreDep
+from noiselab.api.views import compliance as view
+from noiselab.api.views.query import date_range_ms
+from noiselab.api.views.targets import ProfilesDep, profiles_view, sensor_limits
+from noiselab.domain.targets import AREA_CATEGORIES, presets
 
 router = APIRouter(tags=["targets"])
 

@@ -17,16 +17,16 @@ from typing import Any
 
 import numpy as np
 
-from api.views.query import date_range_ms
-from api.views.source import hourly_rollups
-from noiselab.settings import Settings
-from noiselab.targets import Limit, compare
-from processing.daily import composite_level
-from processing.daysums import day_sums_from_rollups
-from processing.decibel import level
-from processing.periods import SCHEMES, period_seconds
-from store.base import ReadingStore
-from store.registry import Sensor
+from noiselab.api.views.query import date_range_ms
+from noiselab.api.views.source import hourly_rollups
+from noiselab.domain.settings import Settings
+from noiselab.domain.targets import Limit, compare
+from noiselab.processing.daily import composite_level
+from noiselab.processing.daysums import day_sums_from_rollups
+from noiselab.processing.decibel import level
+from noiselab.processing.periods import SCHEMES, period_seconds
+from noiselab.store.base import ReadingStore
+from noiselab.store.registry import Sensor
 
 MAX_DAYS = 366
 

@@ -11,16 +11,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from api.views.query import date_range_ms
-from api.views.source import hourly_rollups
-from noiselab.settings import Settings
-from noiselab.targets import Limit, compare
-from processing.annual import annual_from_sums
-from processing.daily import daily_from_rollups
-from processing.daysums import day_sums_from_rollups
-from processing.periods import SCHEMES
-from store.base import ReadingStore
-from store.registry import Sensor
+from noiselab.api.views.query import date_range_ms
+from noiselab.api.views.source import hourly_rollups
+from noiselab.domain.settings import Settings
+from noiselab.domain.targets import Limit, compare
+from noiselab.processing.annual import annual_from_sums
+from noiselab.processing.daily import daily_from_rollups
+from noiselab.processing.daysums import day_sums_from_rollups
+from noiselab.processing.periods import SCHEMES
+from noiselab.store.base import ReadingStore
+from noiselab.store.registry import Sensor
 
 MAX_DAYS = 366
 

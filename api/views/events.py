@@ -11,12 +11,12 @@ from typing import Any
 
 import numpy as np
 
-from api.current import iso_utc
-from api.views.query import bad_query
-from api.views.source import raw_pages
-from processing.decibel import energy_sum
-from processing.events import find_events
-from store.base import ReadingStore
+from noiselab.api.current import iso_utc
+from noiselab.api.views.query import bad_query
+from noiselab.api.views.source import raw_pages
+from noiselab.processing.decibel import energy_sum
+from noiselab.processing.events import find_events
+from noiselab.store.base import ReadingStore
 
 MAX_SPAN_S = 31 * 86_400
 MAX_EVENTS = 10_000

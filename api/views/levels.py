@@ -13,15 +13,15 @@ from typing import Any
 
 import numpy as np
 
-from api.current import iso_utc
-from api.views.query import bad_query
-from api.views.source import hourly_rollups, raw_pages, rollups_from_raw
-from processing.daysums import day_sums_from_rollups
-from processing.decibel import level
-from processing.localtime import hour_starts
-from processing.periods import SCHEMES
-from processing.rollups import Rollups
-from store.base import ReadingStore
+from noiselab.api.current import iso_utc
+from noiselab.api.views.query import bad_query
+from noiselab.api.views.source import hourly_rollups, raw_pages, rollups_from_raw
+from noiselab.processing.daysums import day_sums_from_rollups
+from noiselab.processing.decibel import level
+from noiselab.processing.localtime import hour_starts
+from noiselab.processing.periods import SCHEMES
+from noiselab.processing.rollups import Rollups
+from noiselab.store.base import ReadingStore
 
 BUCKET_S = {"1min": 60, "15min": 900, "1h": 3600, "1d": 86_400}
 MAX_ROWS = 10_000  # per response, any interval

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.current import iso_utc
-from noiselab.readings import Reading
-from store.registry import Sensor
+from noiselab.api.current import iso_utc
+from noiselab.domain.readings import Reading
+from noiselab.store.registry import Sensor
 
 LD_CONTEXT = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context.jsonld"
 SDM_CONTEXT = (

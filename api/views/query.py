@@ -13,11 +13,11 @@ import numpy as np
 from fastapi import Depends, Path, Request
 from fastapi.exceptions import RequestValidationError
 
-from api.auth import Caller, Principal
-from noiselab.errors import UnknownSensor
-from processing.localtime import hour_starts
-from store.base import ReadingStore
-from store.registry import Registry, Sensor
+from noiselab.api.auth import Caller, Principal
+from noiselab.domain.errors import UnknownSensor
+from noiselab.processing.localtime import hour_starts
+from noiselab.store.base import ReadingStore
+from noiselab.store.registry import Registry, Sensor
 
 
 def bad_query(param: str, msg: str) -> RequestValidationError:

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from processing.rollups import Rollups, merge, rollup
-from store.base import ReadingColumns, ReadingStore
+from noiselab.processing.rollups import Rollups, merge, rollup
+from noiselab.store.base import ReadingColumns, ReadingStore
 
 PAGE_ROWS = 100_000
 

@@ -6,9 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from noiselab.targets import Limit, all_profiles, limits_for, presets, profile_id_for
-from store.profiles import TargetProfiles
-from store.registry import Sensor
+from noiselab.domain.targets import Limit, all_profiles, limits_for, presets, profile_id_for
+from noiselab.store.profiles import TargetProfiles
+from noiselab.store.registry import Sensor
 
 
 def profiles_view(profiles: TargetProfiles) -> dict[str, Any]:

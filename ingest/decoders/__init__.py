@@ -2,8 +2,8 @@
 
     decode(fmt, message, rules=...) -> Decoded(readings, refused)
 
-- raises :class:`~noiselab.errors.UnknownFormat` for a format name not in :data:`FORMATS`;
-- raises :class:`~noiselab.errors.InvalidReading` when the message cannot be read at all (size,
+- raises :class:`~noiselab.domain.errors.UnknownFormat` for a format name not in :data:`FORMATS`;
+- raises :class:`~noiselab.domain.errors.InvalidReading` when the message cannot be read at all (size,
   encoding, JSON, nesting, shape, topic) or when a one-reading message is refused;
 - otherwise returns the readings and, for messages holding several readings, one
   ``InvalidReading`` per refused item with ``.index`` set to its position.
@@ -18,10 +18,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
-from ingest.decoders import chirpstack, native, ngsi, sensor_community, sensorthings, tts
-from ingest.decoders.body import MAX_BODY_BYTES, MAX_DEPTH, MAX_ITEMS
-from ingest.decoders.message import DEFAULT_INTERVALS_S, Decoded, Message, SensorRules
-from noiselab.errors import UnknownFormat
+from noiselab.domain.errors import UnknownFormat
+from noiselab.ingest.decoders import chirpstack, native, ngsi, sensor_community, sensorthings, tts
+from noiselab.ingest.decoders.body import MAX_BODY_BYTES, MAX_DEPTH, MAX_ITEMS
+from noiselab.ingest.decoders.message import DEFAULT_INTERVALS_S, Decoded, Message, SensorRules
 
 __all__ = [
     "DEFAULT_INTERVALS_S",

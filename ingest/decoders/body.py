@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 
-from noiselab.errors import InvalidReading
+from noiselab.domain.errors import InvalidReading
 
 MAX_BODY_BYTES = 1_000_000
 MAX_DEPTH = 32

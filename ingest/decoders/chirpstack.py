@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 
-from ingest.decoders.body import as_object, as_str, load_json, require, top_object
-from ingest.decoders.lorawan import uplink_reading
-from ingest.decoders.message import Decoded, Message, SensorRules
-from noiselab.errors import InvalidReading
-from noiselab.readings import parse_time_s
+from noiselab.domain.errors import InvalidReading
+from noiselab.domain.readings import parse_time_s
+from noiselab.ingest.decoders.body import as_object, as_str, load_json, require, top_object
+from noiselab.ingest.decoders.lorawan import uplink_reading
+from noiselab.ingest.decoders.message import Decoded, Message, SensorRules
 
 TOPIC_RE = re.compile(r"^application/[^/]+/device/[^/]+/event/up$")
 _TOPIC_ANY_EVENT = re.compile(r"(?:^|/)application/[^/]+/device/(?P<dev>[^/]+)/event/(?P<event>[^/]+)$")

@@ -27,8 +27,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from ingest.decoders.body import preview
-from noiselab.errors import InvalidReading
+from noiselab.domain.errors import InvalidReading
+from noiselab.ingest.decoders.body import preview
 
 GLOSSARY_RE = re.compile(r"^L(?P<freq>[AZC])_?(?P<time>[FSI]?)_?(?P<stat>(?i:eq|max|min|peak))$")
 

@@ -7,11 +7,11 @@ interval (default 60 s).
 
 from __future__ import annotations
 
-from ingest.decoders.body import json_type
-from ingest.decoders.fields import map_levels
-from ingest.decoders.message import Message, SensorRules
-from noiselab.errors import InvalidReading
-from noiselab.readings import Reading, make_reading
+from noiselab.domain.errors import InvalidReading
+from noiselab.domain.readings import Reading, make_reading
+from noiselab.ingest.decoders.body import json_type
+from noiselab.ingest.decoders.fields import map_levels
+from noiselab.ingest.decoders.message import Message, SensorRules
 
 
 def uplink_reading(

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from noiselab.errors import InvalidReading
-from noiselab.readings import Reading
+from noiselab.domain.errors import InvalidReading
+from noiselab.domain.readings import Reading
 
 # Averaging interval assumed when neither the payload nor the registry gives one, per format.
 # native: SPEC §3 ("else 1"). LoRaWAN sound sensors are commonly configured to report every minute;

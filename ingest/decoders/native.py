@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import re
 
-from ingest.decoders.body import check_items, json_type, load_json, require
-from ingest.decoders.message import Decoded, Message, SensorRules
-from noiselab.errors import InvalidReading
-from noiselab.readings import (
+from noiselab.domain.errors import InvalidReading
+from noiselab.domain.readings import (
     Reading,
     check_interval,
     check_sensor_id,
@@ -27,6 +25,8 @@ from noiselab.readings import (
     make_readings,
     parse_time_s,
 )
+from noiselab.ingest.decoders.body import check_items, json_type, load_json, require
+from noiselab.ingest.decoders.message import Decoded, Message, SensorRules
 
 TOPIC_RE = re.compile(r"^noise/[^/]+/[^/]+/levels$")
 _TOPIC_SENSOR = re.compile(r"(?:^|/)noise/[^/]+/(?P<sensor>[^/]+)/levels$")

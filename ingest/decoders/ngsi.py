@@ -17,11 +17,11 @@ With several entities, each bad one is refused on its own (``index`` = its posit
 
 from __future__ import annotations
 
-from ingest.decoders.body import check_items, json_type, load_json
-from ingest.decoders.fields import map_levels
-from ingest.decoders.message import Decoded, Message, SensorRules
-from noiselab.errors import InvalidReading
-from noiselab.readings import Reading, make_reading, parse_time_s
+from noiselab.domain.errors import InvalidReading
+from noiselab.domain.readings import Reading, make_reading, parse_time_s
+from noiselab.ingest.decoders.body import check_items, json_type, load_json
+from noiselab.ingest.decoders.fields import map_levels
+from noiselab.ingest.decoders.message import Decoded, Message, SensorRules
 
 ENTITY_TYPE = "NoiseLevelObserved"
 DEVICE_PREFIX = "urn:ngsi-ld:Device:"

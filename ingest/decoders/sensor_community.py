@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import re
 
-from ingest.decoders.body import as_object, json_type, load_json, top_object
-from ingest.decoders.fields import level_of, no_laeq
-from ingest.decoders.message import Decoded, Message, SensorRules
-from noiselab.errors import InvalidReading
-from noiselab.readings import check_sensor_id, make_reading
+from noiselab.domain.errors import InvalidReading
+from noiselab.domain.readings import check_sensor_id, make_reading
+from noiselab.ingest.decoders.body import as_object, json_type, load_json, top_object
+from noiselab.ingest.decoders.fields import level_of, no_laeq
+from noiselab.ingest.decoders.message import Decoded, Message, SensorRules
 
 _PREFIX = re.compile(r"^(?:DNMS_)?noise_")
 _DECIMAL = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")

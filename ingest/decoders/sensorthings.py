@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import re
 
-from ingest.decoders.body import as_object, check_items, json_type, load_json
-from ingest.decoders.message import Decoded, Message, SensorRules
-from noiselab.errors import InvalidReading
-from noiselab.readings import Reading, make_reading, parse_time_s
+from noiselab.domain.errors import InvalidReading
+from noiselab.domain.readings import Reading, make_reading, parse_time_s
+from noiselab.ingest.decoders.body import as_object, check_items, json_type, load_json
+from noiselab.ingest.decoders.message import Decoded, Message, SensorRules
 
 TOPIC_RE = re.compile(r"^v1\.[01]/Datastreams\([^/]+\)/Observations$")
 _TOPIC_ID = re.compile(r"(?:^|/)v1\.[01]/Datastreams\((?P<id>\d+|'[^'/]*')\)/Observations$")

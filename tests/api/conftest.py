@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from noiselab.readings import Reading
-from noiselab.settings import Settings
-from store.keys import ApiKeys
-from store.registry import Registry, Sensor
-from store.sqlite import SqliteStore
+from noiselab.api.app import create_app
+from noiselab.domain.readings import Reading
+from noiselab.domain.settings import Settings
+from noiselab.store.keys import ApiKeys
+from noiselab.store.registry import Registry, Sensor
+from noiselab.store.sqlite import SqliteStore
 
 # 2026-06-10 in Copenhagen (UTC+2) runs from 2026-06-09T22:00Z to 2026-06-10T22:00Z
 DAY_START_MS = int(datetime(2026, 6, 9, 22, tzinfo=UTC).timestamp() * 1000)

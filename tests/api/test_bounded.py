@@ -7,8 +7,8 @@ import tracemalloc
 
 import pytest
 
-from api.views import source
-from noiselab.readings import Reading
+from noiselab.api.views import source
+from noiselab.domain.readings import Reading
 from tests.api.conftest import DAY_START_MS, Api
 
 
@@ -76,7 +76,7 @@ def test_three_days_of_one_second_data_in_bounded_memory(
 
 
 def test_raw_levels_refuse_more_rows_than_the_cap(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    from api.views import levels
+    from noiselab.api.views import levels
 
     monkeypatch.setattr(levels, "MAX_ROWS", 100)
     resp = api.get(

@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from ingest.decoders import ngsi as ngsi_decoder
-from ingest.decoders.message import Message, SensorRules
-from noiselab.readings import Reading
+from noiselab.domain.readings import Reading
+from noiselab.ingest.decoders import ngsi as ngsi_decoder
+from noiselab.ingest.decoders.message import Message, SensorRules
 from tests.api.conftest import DAY_START_MS, Api
 
 DAY = "start=2026-06-10&end=2026-06-10"
@@ -88,7 +88,7 @@ def test_annual_is_indicative_with_little_coverage(api: Api) -> None:
 
 
 def test_events_across_pages(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    from api.views import source
+    from noiselab.api.views import source
 
     start = DAY_START_MS
     levels = [50.0] * 10 + [75.0] * 7 + [50.0] * 3 + [72.0] * 2

@@ -7,11 +7,11 @@ from pathlib import Path
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from noiselab.cli import main
-from noiselab.settings import Settings
-from store.registry import Registry
-from store.sqlite import SqliteStore
+from noiselab.api.app import create_app
+from noiselab.cli.main import main
+from noiselab.domain.settings import Settings
+from noiselab.store.registry import Registry
+from noiselab.store.sqlite import SqliteStore
 
 
 def test_keys_create_prints_the_key_alone_on_the_last_line_and_it_works(tmp_path: Path) -> None:

@@ -8,8 +8,8 @@ import pytest
 from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 
-from api import problems
-from api.auth import VendorKey, _keys
+from noiselab.api import problems
+from noiselab.api.auth import VendorKey, _keys
 from tests.api.conftest import Api
 
 DAY = "start=2026-06-10&end=2026-06-10"

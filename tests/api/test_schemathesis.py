@@ -31,8 +31,12 @@ def test_no_server_errors(api: Api) -> None:
     for operation in operations:
 
         @given(case=operation.as_strategy(), role=st.sampled_from(["admin", "public"]))
-        @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, derandomize=True,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES_PER_OPERATION,
+            deadline=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )
         def run(case: schemathesis.Case, role: str) -> None:
             if role == "admin":
                 case.headers = {**(case.headers or {}), "X-API-Key": api.keys["admin"]}

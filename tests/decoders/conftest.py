@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.decoders import Decoded, Message, SensorRules, decode
-from noiselab.errors import InvalidReading
+from noiselab.domain.errors import InvalidReading
+from noiselab.ingest.decoders import Decoded, Message, SensorRules, decode
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "payloads"
 

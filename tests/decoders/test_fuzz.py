@@ -7,8 +7,8 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest.decoders import FORMATS, Decoded, Message, SensorRules, decode
-from noiselab.errors import InvalidReading, UnknownFormat
+from noiselab.domain.errors import InvalidReading, UnknownFormat
+from noiselab.ingest.decoders import FORMATS, Decoded, Message, SensorRules, decode
 from tests.decoders.conftest import fixture_json
 
 NOW = 1_781_100_000.0

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from ingest.decoders import SensorRules
-from ingest.decoders.fields import classify, level_of, map_levels
-from noiselab.errors import InvalidReading
-from noiselab.readings import Reading
+from noiselab.domain.errors import InvalidReading
+from noiselab.domain.readings import Reading
+from noiselab.ingest.decoders import SensorRules
+from noiselab.ingest.decoders.fields import classify, level_of, map_levels
 from tests.decoders.conftest import fixture_json, message, ms, refused, run, utc_s
 
 CS_TOPIC = "application/17c82e96-be03-4f38-aef3-f83d48582d97/device/24e124743c210001/event/up"

@@ -1,12 +1,13 @@
-"""``make_readings`` (the batch builder in noiselab.readings) agrees with ``make_reading`` item by item."""
+"""``make_readings`` (the batch builder in noiselab.domain.readings) agrees with ``make_reading``, item by
+item."""
 
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from noiselab.errors import InvalidReading
-from noiselab.readings import make_reading, make_readings
+from noiselab.domain.errors import InvalidReading
+from noiselab.domain.readings import make_reading, make_readings
 
 LEVELS = st.one_of(
     st.floats(min_value=10, max_value=150),

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from ingest.decoders import SensorRules
-from noiselab.readings import Reading
+from noiselab.domain.readings import Reading
+from noiselab.ingest.decoders import SensorRules
 from tests.decoders.conftest import fixture_bytes, message, ms, refused, run, utc_s
 
 TOPIC = "noise/acme/sdr-1/levels"

@@ -6,8 +6,8 @@ import copy
 
 import pytest
 
-from ingest.decoders import SensorRules
-from noiselab.readings import Reading
+from noiselab.domain.readings import Reading
+from noiselab.ingest.decoders import SensorRules
 from tests.decoders.conftest import fixture_json, message, ms, refused, run, utc_s
 
 NOW = utc_s(2026, 6, 10, 12, 0, 0)

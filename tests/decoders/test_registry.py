@@ -6,8 +6,16 @@ import json
 
 import pytest
 
-from ingest.decoders import FORMATS, MAX_BODY_BYTES, Decoded, Message, SensorRules, decode, format_for_topic
-from noiselab.errors import InvalidReading, UnknownFormat
+from noiselab.domain.errors import InvalidReading, UnknownFormat
+from noiselab.ingest.decoders import (
+    FORMATS,
+    MAX_BODY_BYTES,
+    Decoded,
+    Message,
+    SensorRules,
+    decode,
+    format_for_topic,
+)
 from tests.decoders.conftest import message, refused
 
 NOW = 1_781_100_000.0
@@ -122,11 +130,11 @@ def test_every_reason_in_the_code_is_listed_and_documented() -> None:
     import re
     from pathlib import Path
 
-    import ingest.decoders as package
-    from ingest.decoders import REASONS, UNKNOWN_FORMAT
+    import noiselab.ingest.decoders as package
+    from noiselab.ingest.decoders import REASONS, UNKNOWN_FORMAT
 
     root = Path(package.__file__).resolve().parent
-    sources = [*root.glob("*.py"), root.parent.parent / "noiselab" / "readings.py"]
+    sources = [*root.glob("*.py"), root.parent.parent / "noiselab" / "domain" / "readings.py"]
     used = set()
     for path in sources:
         used |= set(re.findall(r'InvalidReading\(\s*"([a-z_]+)"', path.read_text()))

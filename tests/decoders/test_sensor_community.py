@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.decoders import SensorRules
-from noiselab.readings import Reading
+from noiselab.domain.readings import Reading
+from noiselab.ingest.decoders import SensorRules
 from tests.decoders.conftest import fixture_bytes, message, ms, refused, run
 
 NOW = 1_781_100_000.0

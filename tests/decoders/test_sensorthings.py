@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.decoders import SensorRules
-from noiselab.readings import Reading
+from noiselab.domain.readings import Reading
+from noiselab.ingest.decoders import SensorRules
 from tests.decoders.conftest import fixture_json, message, ms, refused, run, utc_s
 
 TOPIC = "v1.1/Datastreams(17)/Observations"

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest.collector import Collector, CollectorConfig
-from store.registry import Registry
-from store.sqlite import SqliteStore
+from noiselab.ingest.collector import Collector, CollectorConfig
+from noiselab.store.registry import Registry
+from noiselab.store.sqlite import SqliteStore
 from tests.services import Mosquitto, SwitchableStore, free_port, publish, wait_port, wait_until
 
 pytestmark = pytest.mark.mqtt

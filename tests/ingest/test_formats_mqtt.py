@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from ingest.collector import Collector, CollectorConfig
-from ingest.decoders import Message, decode, format_for_topic
-from noiselab.settings import Settings
-from store.keys import ApiKeys
-from store.registry import Registry
-from store.sqlite import SqliteStore
+from noiselab.api.app import create_app
+from noiselab.domain.settings import Settings
+from noiselab.ingest.collector import Collector, CollectorConfig
+from noiselab.ingest.decoders import Message, decode, format_for_topic
+from noiselab.store.keys import ApiKeys
+from noiselab.store.registry import Registry
+from noiselab.store.sqlite import SqliteStore
 from tests.ingest.test_delivery import count, messages
 from tests.services import Mosquitto, publish, wait_until
 

@@ -13,11 +13,11 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from noiselab.settings import Settings
-from store.keys import ApiKeys
-from store.registry import Registry, Sensor
-from store.sqlite import SqliteStore
+from noiselab.api.app import create_app
+from noiselab.domain.settings import Settings
+from noiselab.store.keys import ApiKeys
+from noiselab.store.registry import Registry, Sensor
+from noiselab.store.sqlite import SqliteStore
 from tests.services import free_port, wait_port
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "payloads"

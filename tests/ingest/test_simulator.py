@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingest.collector import Collector, CollectorConfig
-from ingest.simulator import SimSensor, simulate_levels
-from processing.decibel import energy_mean
-from store.registry import Registry
-from store.sqlite import SqliteStore
+from noiselab.ingest.collector import Collector, CollectorConfig
+from noiselab.ingest.simulator import SimSensor, simulate_levels
+from noiselab.processing.decibel import energy_mean
+from noiselab.store.registry import Registry
+from noiselab.store.sqlite import SqliteStore
 from tests.services import Mosquitto, wait_until
 
 

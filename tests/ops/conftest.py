@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from store.registry import Registry
-from store.sqlite import SqliteStore
+from noiselab.store.registry import Registry
+from noiselab.store.sqlite import SqliteStore
 
 ROOT = Path(__file__).resolve().parents[2]
 TZ = ZoneInfo("Europe/Copenhagen")

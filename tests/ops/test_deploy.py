@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from paho.mqtt import publish
 from paho.mqtt.enums import CallbackAPIVersion
 
-from noiselab.cli import main
+from noiselab.cli.main import main
 from tests.ops.conftest import ROOT
 from tests.services import free_port, require_binary, wait_port, wait_until
 
@@ -88,7 +88,7 @@ def test_commands_are_real_noiselab_commands():
     assert env["NOISELAB_MQTT_SHARED_GROUP"] == "noiselab"
     ids = {SERVICES[c]["environment"]["NOISELAB_MQTT_CLIENT_ID"] for c in ("collector-1", "collector-2")}
     assert len(ids) == 2  # a shared subscription needs one session per collector
-    from noiselab.settings import Settings
+    from noiselab.domain.settings import Settings
 
     for key in env:
         if key.startswith("NOISELAB_"):

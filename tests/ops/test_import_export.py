@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from noiselab.cli import main
-from noiselab.commands import export
-from noiselab.commands.importer import Importer, checkpoint_path
-from noiselab.commands.readings_csv import COLUMNS, HeaderError
-from noiselab.errors import StoreUnavailable
-from store.registry import Registry
-from store.sqlite import SqliteStore
+from noiselab.cli.commands import export
+from noiselab.cli.commands.importer import Importer, checkpoint_path
+from noiselab.cli.commands.readings_csv import COLUMNS, HeaderError
+from noiselab.cli.main import main
+from noiselab.domain.errors import StoreUnavailable
+from noiselab.store.registry import Registry
+from noiselab.store.sqlite import SqliteStore
 from tests.ops.conftest import diurnal_rows, write_csv
 
 HEADER = ("sensor_id", "ts", "laeq", "lafmax", "lafmin", "lcpeak", "interval_s")

@@ -8,12 +8,12 @@ import logging
 
 from pydantic import SecretStr
 
-from ingest.collector import Collector
-from noiselab.logs import Redactor, settings_secrets, setup
-from noiselab.settings import Settings
-from noiselab.wiring import collector_config
-from store.registry import Registry
-from store.sqlite import SqliteStore
+from noiselab.cli.logs import Redactor, settings_secrets, setup
+from noiselab.cli.wiring import collector_config
+from noiselab.domain.settings import Settings
+from noiselab.ingest.collector import Collector
+from noiselab.store.registry import Registry
+from noiselab.store.sqlite import SqliteStore
 from tests.services import Mosquitto, wait_until
 
 PASSWORD = "s3cr3t-Pa55word"
@@ -55,7 +55,7 @@ def test_json_lines_with_fields_and_no_secrets(tmp_path, mosquitto: Mosquitto): 
     text = out.getvalue()
     assert PASSWORD not in text and TOKEN not in text
     entries = [json.loads(line) for line in text.splitlines()]  # every line is one JSON object
-    assert any(e["logger"] == "ingest.collector" and "connected" in e["msg"] for e in entries)
+    assert any(e["logger"] == "noiselab.ingest.collector" and "connected" in e["msg"] for e in entries)
     mine = next(e for e in entries if e["logger"] == "noiselab.test" and e["level"] == "INFO")
     assert mine["n"] == 3 and mine["msg"].endswith("noiselab:***@127.0.0.1:" + str(mosquitto.port))
     failure = next(e for e in entries if e["msg"] == "failure")

@@ -13,14 +13,14 @@ import pytest
 from click.testing import CliRunner
 
 from noiselab import __version__
-from noiselab.cli import main
-from noiselab.commands import export
-from noiselab.commands.importer import Importer
-from noiselab.commands.report import figures, write
-from noiselab.report.data import ReportRequest, gather
-from processing.decibel import energy_mean
-from store.registry import Registry, Sensor
-from store.sqlite import SqliteStore
+from noiselab.cli.commands import export
+from noiselab.cli.commands.importer import Importer
+from noiselab.cli.commands.report import figures, write
+from noiselab.cli.main import main
+from noiselab.cli.report.data import ReportRequest, gather
+from noiselab.processing.decibel import energy_mean
+from noiselab.store.registry import Registry, Sensor
+from noiselab.store.sqlite import SqliteStore
 from tests.ops.conftest import diurnal_rows, write_csv
 
 HEADER = ("sensor_id", "ts", "laeq", "lafmax", "lafmin", "lcpeak", "interval_s")

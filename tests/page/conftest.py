@@ -20,13 +20,13 @@ import numpy as np
 import pytest
 import uvicorn
 
-from api.app import create_app
-from ingest.collector import Collector, CollectorConfig, MqttTarget, make_client
-from ingest.simulator import HOURLY_BASE_DB
-from noiselab.readings import Reading
-from noiselab.settings import Settings
-from store.registry import Registry, Sensor
-from store.sqlite import SqliteStore
+from noiselab.api.app import create_app
+from noiselab.domain.readings import Reading
+from noiselab.domain.settings import Settings
+from noiselab.ingest.collector import Collector, CollectorConfig, MqttTarget, make_client
+from noiselab.ingest.simulator import HOURLY_BASE_DB
+from noiselab.store.registry import Registry, Sensor
+from noiselab.store.sqlite import SqliteStore
 from tests.services import Mosquitto, free_port, require_binary, wait_until
 
 TZ = "Europe/Copenhagen"

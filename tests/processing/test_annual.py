@@ -4,10 +4,10 @@ from datetime import date
 
 import numpy as np
 
-from processing.annual import annual_from_sums
-from processing.daysums import day_sums_from_raw, day_sums_from_rollups
-from processing.periods import SCHEMES
-from processing.rollups import rollup
+from noiselab.processing.annual import annual_from_sums
+from noiselab.processing.daysums import day_sums_from_raw, day_sums_from_rollups
+from noiselab.processing.periods import SCHEMES
+from noiselab.processing.rollups import rollup
 from tests.processing.layout import CPH, local_midnight_utc
 
 

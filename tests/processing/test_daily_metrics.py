@@ -8,9 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from processing.daily import RECORD_KEYS, daily_from_raw, daily_from_rollups
-from processing.events import find_events
-from processing.rollups import merge, rollup
+from noiselab.processing.daily import RECORD_KEYS, daily_from_raw, daily_from_rollups
+from noiselab.processing.events import find_events
+from noiselab.processing.rollups import merge, rollup
 from tests.processing import reference
 from tests.processing.layout import CPH, day_span_s, hourly_profile_readings
 

@@ -4,7 +4,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from processing.decibel import energy_mean, energy_sum, level
+from noiselab.processing.decibel import energy_mean, energy_sum, level
 
 
 def test_two_equal_levels_sum_to_plus_3_01_db() -> None:

@@ -6,8 +6,8 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from processing.daily import daily_from_raw
-from processing.events import emergence, facade_correction, find_events, intermittency_ratio
+from noiselab.processing.daily import daily_from_raw
+from noiselab.processing.events import emergence, facade_correction, find_events, intermittency_ratio
 from tests.processing.layout import day_span_s, local_midnight_utc
 
 

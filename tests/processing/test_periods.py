@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 import numpy as np
 import pytest
 
-from processing.periods import SCHEMES, Period, PeriodScheme, assign, date_seconds, period_seconds
+from noiselab.processing.periods import SCHEMES, Period, PeriodScheme, assign, date_seconds, period_seconds
 
 CPH = "Europe/Copenhagen"
 

@@ -4,11 +4,11 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from processing.daysums import day_sums_from_raw
-from processing.events import event_starts, find_events
-from processing.periods import SCHEMES
-from processing.rollups import level_bins
-from processing.workspace import Workspace
+from noiselab.processing.daysums import day_sums_from_raw
+from noiselab.processing.events import event_starts, find_events
+from noiselab.processing.periods import SCHEMES
+from noiselab.processing.rollups import level_bins
+from noiselab.processing.workspace import Workspace
 
 
 @given(st.lists(st.floats(-400, 400, allow_nan=False), min_size=1, max_size=200))

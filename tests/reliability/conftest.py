@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from noiselab.settings import Settings
-from store.keys import ApiKeys
-from store.registry import Registry
-from store.sqlite import SqliteStore
+from noiselab.api.app import create_app
+from noiselab.domain.settings import Settings
+from noiselab.store.keys import ApiKeys
+from noiselab.store.registry import Registry
+from noiselab.store.sqlite import SqliteStore
 
 
 class Overlay:

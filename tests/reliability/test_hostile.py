@@ -8,8 +8,8 @@ import pytest
 
 from faults import fuzz
 from faults.slowclients import slow_clients
-from ingest.decoders import MAX_DEPTH, Message, decode
-from noiselab.errors import InvalidReading
+from noiselab.domain.errors import InvalidReading
+from noiselab.ingest.decoders import MAX_DEPTH, Message, decode
 
 
 def test_mutated_payloads_never_crash_a_decoder() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from api.ratelimit import TokenBuckets, classify
+from noiselab.api.ratelimit import TokenBuckets, classify
 from tests.reliability.conftest import Ingest, make_ingest
 
 

@@ -10,12 +10,12 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from noiselab import logs
-from noiselab.settings import Settings
-from store.keys import ApiKeys
-from store.registry import Registry
-from store.sqlite import SqliteStore
+from noiselab.api.app import create_app
+from noiselab.cli import logs
+from noiselab.domain.settings import Settings
+from noiselab.store.keys import ApiKeys
+from noiselab.store.registry import Registry
+from noiselab.store.sqlite import SqliteStore
 
 
 def test_keys_are_never_logged_nor_stored_in_clear(tmp_path: Path) -> None:

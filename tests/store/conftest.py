@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from store.base import ReadingStore
-from store.influx import InfluxStore
-from store.sqlite import SqliteStore
+from noiselab.store.base import ReadingStore
+from noiselab.store.influx import InfluxStore
+from noiselab.store.sqlite import SqliteStore
 
 StoreFactory = Callable[..., Any]
 

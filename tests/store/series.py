@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from noiselab.readings import Reading
-from processing.rollups import Rollups, rollup
+from noiselab.domain.readings import Reading
+from noiselab.processing.rollups import Rollups, rollup
 
 
 def series(

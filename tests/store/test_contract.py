@@ -6,9 +6,9 @@ import random
 
 import numpy as np
 
-from noiselab.readings import Reading
-from processing.rollups import Rollups
-from store.base import ReadingStore
+from noiselab.domain.readings import Reading
+from noiselab.processing.rollups import Rollups
+from noiselab.store.base import ReadingStore
 from tests.store.series import assert_rollups_equal, expected_rollups, local_midnight_s, series
 
 T0 = local_midnight_s("2026-05-04")  # a Monday, UTC+2

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from processing.daily import daily_from_raw, daily_from_rollups
-from store.base import ReadingStore
+from noiselab.processing.daily import daily_from_raw, daily_from_rollups
+from noiselab.store.base import ReadingStore
 from tests.store.series import local_midnight_s, series
 
 

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from noiselab.readings import Reading
-from processing.rollups import rollup
-from store.hourly import (
+from noiselab.domain.readings import Reading
+from noiselab.processing.rollups import rollup
+from noiselab.store.hourly import (
     LEGACY_DTYPE,
     SPARSE,
     HourRow,

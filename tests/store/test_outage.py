@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from noiselab.errors import StoreUnavailable
-from store.influx import InfluxStore
-from store.sqlite import SqliteStore
+from noiselab.domain.errors import StoreUnavailable
+from noiselab.store.influx import InfluxStore
+from noiselab.store.sqlite import SqliteStore
 from tests.influx_service import InfluxServer
 from tests.services import free_port
 from tests.store.series import assert_rollups_equal, expected_rollups, local_midnight_s, series

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from noiselab.readings import Reading
-from store.hourly import LEGACY_DTYPE, decode_hists
-from store.sqlite import SCHEMA_VERSION, SqliteStore
+from noiselab.domain.readings import Reading
+from noiselab.store.hourly import LEGACY_DTYPE, decode_hists
+from noiselab.store.sqlite import SCHEMA_VERSION, SqliteStore
 from tests.store.series import assert_rollups_equal, expected_rollups, local_midnight_s, series
 
 T0 = local_midnight_s("2026-02-02")

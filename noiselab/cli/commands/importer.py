@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from noiselab.commands.readings_csv import column_index, parse_row
-from noiselab.errors import InvalidReading
-from noiselab.readings import Reading
-from store.base import ReadingStore
-from store.registry import DeadLetter, Registry
+from noiselab.cli.commands.readings_csv import column_index, parse_row
+from noiselab.domain.errors import InvalidReading
+from noiselab.domain.readings import Reading
+from noiselab.store.base import ReadingStore
+from noiselab.store.registry import DeadLetter, Registry
 
 log = logging.getLogger(__name__)
 
@@ -261,8 +261,8 @@ def run(settings: object, file: Path, *, restart: bool, chunk_rows: int, progres
     """The command's shell: open the store and registry, show a progress bar, print the summary."""
     import click
 
-    from noiselab.settings import Settings
-    from noiselab.wiring import configure_logging, open_registry, open_store
+    from noiselab.cli.wiring import configure_logging, open_registry, open_store
+    from noiselab.domain.settings import Settings
 
     assert isinstance(settings, Settings)
     configure_logging(settings)

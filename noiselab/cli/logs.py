@@ -2,7 +2,7 @@
 
 A line looks like::
 
-    {"ts": "2026-06-10T07:00:00.123Z", "level": "INFO", "logger": "ingest.collector",
+    {"ts": "2026-06-10T07:00:00.123Z", "level": "INFO", "logger": "noiselab.ingest.collector",
      "msg": "batch written: 12 messages, 900 readings stored, 0 duplicates, 0 refused", "stored": 900}
 
 Fields passed with ``extra={...}`` appear as top-level keys. Secrets are removed twice: by shape (the

@@ -21,15 +21,15 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from numpy.typing import NDArray
 
-from noiselab import targets
-from noiselab.commands.export import HashingWriter, chunks, rows
-from noiselab.commands.readings_csv import COLUMNS
-from processing.daily import DailyTable, composite_level, daily_from_raw
-from processing.decibel import level
-from processing.periods import SCHEMES, PeriodScheme, assign, period_seconds
-from processing.rollups import sum_by
-from store.base import ReadingStore
-from store.registry import Registry, Sensor
+from noiselab.cli.commands.export import HashingWriter, chunks, rows
+from noiselab.cli.commands.readings_csv import COLUMNS
+from noiselab.domain import targets
+from noiselab.processing.daily import DailyTable, composite_level, daily_from_raw
+from noiselab.processing.decibel import level
+from noiselab.processing.periods import SCHEMES, PeriodScheme, assign, period_seconds
+from noiselab.processing.rollups import sum_by
+from noiselab.store.base import ReadingStore
+from noiselab.store.registry import Registry, Sensor
 
 EVENT_THRESHOLDS = (65.0, 70.0)
 

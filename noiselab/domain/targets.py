@@ -20,7 +20,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from processing.events import facade_correction
+from noiselab.processing.events import facade_correction
 
 METRICS = ("lden", "lday", "levening", "lnight", "laeq24", "lafmax")
 AREA_CATEGORIES = (
@@ -60,7 +60,7 @@ class Limit:
 @cache
 def presets() -> dict[str, Any]:
     """The shipped presets document (``noiselab/data/targets.json``)."""
-    text = resources.files("noiselab").joinpath("data/targets.json").read_text(encoding="utf-8")
+    text = resources.files("noiselab.domain").joinpath("data/targets.json").read_text(encoding="utf-8")
     return json.loads(text)  # type: ignore[no-any-return]
 
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from noiselab.errors import InvalidReading
+from noiselab.domain.errors import InvalidReading
 
 MIN_DB = 15.0
 MAX_DB = 145.0

@@ -17,10 +17,10 @@ from datetime import date, datetime, timedelta
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from noiselab.commands.readings_csv import COLUMNS, format_row
-from noiselab.errors import InvalidReading
-from noiselab.readings import parse_time_s
-from store.base import ReadingColumns, ReadingStore
+from noiselab.cli.commands.readings_csv import COLUMNS, format_row
+from noiselab.domain.errors import InvalidReading
+from noiselab.domain.readings import parse_time_s
+from noiselab.store.base import ReadingColumns, ReadingStore
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -115,8 +115,8 @@ def run(
 ) -> int:
     import click
 
-    from noiselab.settings import Settings
-    from noiselab.wiring import configure_logging, open_store
+    from noiselab.cli.wiring import configure_logging, open_store
+    from noiselab.domain.settings import Settings
 
     assert isinstance(settings, Settings)
     configure_logging(settings)

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
-from noiselab.errors import ConfigError
+from noiselab.domain.errors import ConfigError
 
 MQTT_FORMATS = ("native", "chirpstack", "tts", "sensorthings")
 

@@ -10,14 +10,20 @@ import time
 
 import uvicorn
 
-from ingest.broker import EmbeddedBroker
-from ingest.collector import MqttTarget, make_client
-from ingest.simulator import Simulator, sim_sensors
-from noiselab.errors import StoreUnavailable
-from noiselab.settings import Settings
-from noiselab.wiring import build_collector, collector_config, configure_logging, open_registry, open_store
-from store.base import ReadingStore
-from store.registry import Registry, Sensor
+from noiselab.cli.wiring import (
+    build_collector,
+    collector_config,
+    configure_logging,
+    open_registry,
+    open_store,
+)
+from noiselab.domain.errors import StoreUnavailable
+from noiselab.domain.settings import Settings
+from noiselab.ingest.broker import EmbeddedBroker
+from noiselab.ingest.collector import MqttTarget, make_client
+from noiselab.ingest.simulator import Simulator, sim_sensors
+from noiselab.store.base import ReadingStore
+from noiselab.store.registry import Registry, Sensor
 
 log = logging.getLogger("noiselab")
 
@@ -74,7 +80,7 @@ def run(settings: Settings, *, collector: bool, api: bool) -> None:
                 retention.start()
         if settings.simulate:
             sim = start_simulator(settings, registry)
-        from api.app import create_app, create_ops_app
+        from noiselab.api.app import create_app, create_ops_app
 
         # the API, or for `collect` alone only /health, /ready and /metrics on the same host and port
         app = (

@@ -6,11 +6,11 @@ from __future__ import annotations
 import signal
 import time
 
-from ingest.collector import MqttTarget, make_client
-from ingest.simulator import Simulator, sim_sensors
-from noiselab.readings import parse_time_s
-from noiselab.settings import Settings
-from noiselab.wiring import collector_config, configure_logging
+from noiselab.cli.wiring import collector_config, configure_logging
+from noiselab.domain.readings import parse_time_s
+from noiselab.domain.settings import Settings
+from noiselab.ingest.collector import MqttTarget, make_client
+from noiselab.ingest.simulator import Simulator, sim_sensors
 
 
 def run(

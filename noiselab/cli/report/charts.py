@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from numpy.typing import NDArray
 
-from processing.periods import PeriodScheme
+from noiselab.processing.periods import PeriodScheme
 
 SIZE = (10, 4.2)
 DPI = 110

@@ -10,7 +10,7 @@ from html import escape
 import numpy as np
 
 from noiselab import __version__
-from noiselab.report.data import EVENT_THRESHOLDS, ReportData
+from noiselab.cli.report.data import EVENT_THRESHOLDS, ReportData
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:60rem;margin:2rem auto;

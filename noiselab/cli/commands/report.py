@@ -7,9 +7,9 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from noiselab.report import charts
-from noiselab.report.data import EVENT_THRESHOLDS, ReportData, ReportRequest, gather
-from noiselab.report.html import render
+from noiselab.cli.report import charts
+from noiselab.cli.report.data import EVENT_THRESHOLDS, ReportData, ReportRequest, gather
+from noiselab.cli.report.html import render
 
 
 def figures(d: ReportData) -> dict[str, Figure]:
@@ -82,8 +82,8 @@ def run(
 ) -> list[Path]:
     import click
 
-    from noiselab.settings import Settings
-    from noiselab.wiring import configure_logging, open_registry, open_store
+    from noiselab.cli.wiring import configure_logging, open_registry, open_store
+    from noiselab.domain.settings import Settings
 
     assert isinstance(settings, Settings)
     configure_logging(settings)

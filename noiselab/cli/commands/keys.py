@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import click
 
-from noiselab.settings import Settings
-from store.keys import ApiKeys
+from noiselab.domain.settings import Settings
+from noiselab.store.keys import ApiKeys
 
 
 def _open(settings: Settings) -> ApiKeys:

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from noiselab.errors import InvalidReading
-from noiselab.readings import Reading, make_reading, parse_time_s
+from noiselab.domain.errors import InvalidReading
+from noiselab.domain.readings import Reading, make_reading, parse_time_s
 
 REQUIRED = ("sensor_id", "ts", "laeq")
 OPTIONAL = ("lafmax", "lafmin", "lcpeak", "interval_s")

@@ -25,12 +25,12 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from noiselab.errors import InvalidReading
-from noiselab.readings import MAX_DB, MIN_DB, SENSOR_ID_RE, parse_time_s
-from processing.daily import daily_from_rollups
-from processing.events import find_events
-from processing.periods import SCHEMES
-from processing.rollups import Rollups, merge, rollup
+from noiselab.domain.errors import InvalidReading
+from noiselab.domain.readings import MAX_DB, MIN_DB, SENSOR_ID_RE, parse_time_s
+from noiselab.processing.daily import daily_from_rollups
+from noiselab.processing.events import find_events
+from noiselab.processing.periods import SCHEMES
+from noiselab.processing.rollups import Rollups, merge, rollup
 
 REQUIRED = ("sensor_id", "ts", "laeq")
 OPTIONAL = ("lafmax", "lafmin", "lcpeak", "interval_s")

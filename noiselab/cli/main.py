@@ -1,8 +1,8 @@
 """The ``noiselab`` command line: the composition root's front door.
 
-Every command declares its options here and calls ``run`` in ``noiselab.commands.<name>``, importing it
+Every command declares its options here and calls ``run`` in ``noiselab.cli.commands.<name>``, importing it
 lazily so that ``noiselab --help`` stays fast. Options mirror the NOISELAB_* environment variables
-(``--mqtt-url`` = ``NOISELAB_MQTT_URL``); see ``noiselab.settings``.
+(``--mqtt-url`` = ``NOISELAB_MQTT_URL``); see ``noiselab.domain.settings``.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def _settings_options(fn):  # type: ignore[no-untyped-def]
 
 
 def _load(**flags: object):  # type: ignore[no-untyped-def]
-    from noiselab.settings import load_settings
+    from noiselab.domain.settings import load_settings
 
     config_file = flags.pop("config_file", None)
     overrides = {k: v for k, v in flags.items() if v is not None}
@@ -72,7 +72,7 @@ def main() -> None:
 @_settings_options
 def up(**flags: object) -> None:
     """Collector + API (+ embedded broker when no broker is configured, + simulated sensors)."""
-    from noiselab.commands import up as cmd
+    from noiselab.cli.commands import up as cmd
 
     cmd.run(_load(**flags), collector=True, api=True)
 
@@ -81,7 +81,7 @@ def up(**flags: object) -> None:
 @_settings_options
 def collect(**flags: object) -> None:
     """The MQTT collector alone."""
-    from noiselab.commands import up as cmd
+    from noiselab.cli.commands import up as cmd
 
     cmd.run(_load(**flags), collector=True, api=False)
 
@@ -90,7 +90,7 @@ def collect(**flags: object) -> None:
 @_settings_options
 def serve(**flags: object) -> None:
     """The HTTP API and resident page alone."""
-    from noiselab.commands import up as cmd
+    from noiselab.cli.commands import up as cmd
 
     cmd.run(_load(**flags), collector=False, api=True)
 
@@ -132,7 +132,7 @@ def simulate(
     **flags: object,
 ) -> None:
     """Simulated sensors publishing realistic 1-s levels over MQTT to any broker."""
-    from noiselab.commands import simulate as cmd
+    from noiselab.cli.commands import simulate as cmd
 
     cmd.run(
         _load(**flags),
@@ -164,7 +164,7 @@ def _not_yet(name: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
 def compute(file: Path, scheme: str, tz: str, fmt: str) -> None:
     """Daily metrics (Lden, Lnight, LA90, ...) from a CSV of readings."""
-    from noiselab.commands import compute as cmd
+    from noiselab.cli.commands import compute as cmd
 
     code = cmd.run(file, scheme=scheme, tz=tz, fmt=fmt)
     if code:
@@ -191,7 +191,7 @@ def _store_options(fn):  # type: ignore[no-untyped-def]
 )
 def check(fmt: str, file: Path, topic: str | None, headers: tuple[str, ...]) -> None:
     """Conformance check for vendors: decode a sample, store nothing, report what would be stored."""
-    from noiselab.commands import check as cmd
+    from noiselab.cli.commands import check as cmd
 
     raise SystemExit(cmd.run(fmt, file, topic=topic, headers=headers))
 
@@ -213,8 +213,8 @@ def import_(file: Path, restart: bool, chunk_rows: int, progress: bool, **flags:
     already stored count as duplicates) and resumable: an interrupted import continues after the last
     committed line. Refused rows are listed with their line numbers and kept in the dead-letter store.
     """
-    from noiselab.commands import importer
-    from noiselab.commands.readings_csv import HeaderError
+    from noiselab.cli.commands import importer
+    from noiselab.cli.commands.readings_csv import HeaderError
 
     try:
         importer.run(_load(**flags), file, restart=restart, chunk_rows=chunk_rows, progress_bar=progress)
@@ -242,7 +242,7 @@ def export(
     **flags: object,
 ) -> None:
     """Export readings to CSV with the import columns (sensor_id,ts,laeq,lafmax,lafmin,lcpeak,interval_s)."""
-    from noiselab.commands import export as cmd
+    from noiselab.cli.commands import export as cmd
 
     if tz:
         flags["tz"] = tz
@@ -282,7 +282,7 @@ def report(
     method and the sources of the limit values, the noiselab version and the SHA-256 of the input data
     (the bytes `noiselab export` would write for the same sensor and dates).
     """
-    from noiselab.commands import report as cmd
+    from noiselab.cli.commands import report as cmd
 
     for key, value in (("scheme", scheme), ("tz", tz)):
         if value:
@@ -322,7 +322,7 @@ def _key_options(fn):  # type: ignore[no-untyped-def]
 @_key_options
 def keys_create(role: str, vendor: str | None, label: str | None, **flags: object) -> None:
     """Create a key; it is printed once, alone on the last line."""
-    from noiselab.commands import keys as cmd
+    from noiselab.cli.commands import keys as cmd
 
     cmd.create(_load(**flags), role, vendor, label)
 
@@ -331,7 +331,7 @@ def keys_create(role: str, vendor: str | None, label: str | None, **flags: objec
 @_key_options
 def keys_list(**flags: object) -> None:
     """List keys: id, role, vendor, first characters, created, state, label."""
-    from noiselab.commands import keys as cmd
+    from noiselab.cli.commands import keys as cmd
 
     cmd.list_keys(_load(**flags))
 
@@ -341,7 +341,7 @@ def keys_list(**flags: object) -> None:
 @_key_options
 def keys_revoke(key_id: int, **flags: object) -> None:
     """Revoke a key by its id (see 'keys list')."""
-    from noiselab.commands import keys as cmd
+    from noiselab.cli.commands import keys as cmd
 
     cmd.revoke(_load(**flags), key_id)
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from ingest.collector import Collector, CollectorConfig
-from noiselab.errors import ConfigError
-from noiselab.settings import Settings
-from store.base import ReadingStore
-from store.registry import Registry
+from noiselab.domain.errors import ConfigError
+from noiselab.domain.settings import Settings
+from noiselab.ingest.collector import Collector, CollectorConfig
+from noiselab.store.base import ReadingStore
+from noiselab.store.registry import Registry
 
 
 def configure_logging(settings: Settings) -> None:
-    """JSON lines on stderr, with every secret of the settings scrubbed (see ``noiselab.logs``)."""
-    from noiselab import logs
+    """JSON lines on stderr, with every secret of the settings scrubbed (see ``noiselab.cli.logs``)."""
+    from noiselab.cli import logs
 
     logs.setup(settings.log_level, secrets=logs.settings_secrets(settings))
 
@@ -19,12 +19,12 @@ def configure_logging(settings: Settings) -> None:
 def open_store(settings: Settings) -> ReadingStore:
     url = settings.effective_store_url
     if url.startswith("sqlite:///"):
-        from store.sqlite import SqliteStore
+        from noiselab.store.sqlite import SqliteStore
 
         return SqliteStore.from_settings(settings)
     if url.startswith(("influxdb://", "influxdbs://")):
         try:
-            from store.influx import InfluxStore
+            from noiselab.store.influx import InfluxStore
         except ImportError as exc:  # pragma: no cover - depends on the optional adapter being present
             raise ConfigError(f"InfluxDB store is not available: {exc}") from exc
         return InfluxStore.from_settings(settings)  # type: ignore[no-any-return]

@@ -7,8 +7,8 @@ import sys
 import time
 from pathlib import Path
 
-from ingest.check import check_sample
-from ingest.decoders import Message
+from noiselab.ingest.check import check_sample
+from noiselab.ingest.decoders import Message
 
 
 def run(fmt: str, file: Path, *, topic: str | None, headers: tuple[str, ...]) -> int:
