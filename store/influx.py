@@ -63,6 +63,11 @@ def http_url(url: str) -> str:
 
 
 def _tag(value: str) -> str:
+    """A tag value for line protocol: backslash, comma, equals and space escaped. Line protocol has no
+    escape for a line break, so one would split the line and lose the whole batch: refuse it here
+    (sensor ids are validated long before; this is the last guard)."""
+    if "\n" in value or "\r" in value:
+        raise ValueError(f"a line break cannot go into a line-protocol tag: {value[:80]!r}")
     return value.replace("\\", "\\\\").replace(",", "\\,").replace("=", "\\=").replace(" ", "\\ ")
 
 
@@ -77,7 +82,9 @@ def _fields(**values: float | str | None) -> str:
         if v is None:
             continue
         if isinstance(v, str):
-            parts.append(f'{k}="' + v.replace("\\", "\\\\").replace('"', '\\"') + '"')
+            # a string field is quoted: backslash and double quote escaped; line breaks would end the line
+            text = v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+            parts.append(f'{k}="{text}"')
         else:
             parts.append(f"{k}={float(v)!r}")
     return ",".join(parts)

@@ -81,6 +81,7 @@ REASONS: tuple[str, ...] = (
     "bad_time",
     "time_without_zone",
     "in_future",
+    "too_old",
     "bad_interval",
     "length_mismatch",
     "bad_sensor_id",

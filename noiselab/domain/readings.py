@@ -17,7 +17,10 @@ from noiselab.domain.errors import InvalidReading
 MIN_DB = 15.0
 MAX_DB = 145.0
 MAX_FUTURE_S = 600.0
-SENSOR_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+OLDEST_START_S = 946684800.0  # 2000-01-01T00:00:00Z: anything older is a clock that was never set
+# SPEC §4: 1–64 letters, digits, '.', '_', '-', starting with a letter or digit, no '..', the whole string
+# (\A...\Z, so `.match` is a full match too: '$' would accept a trailing newline)
+SENSOR_ID_RE = re.compile(r"\A(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 LEVEL_FIELDS = ("laeq", "lafmax", "lafmin", "lcpeak")
 
 
@@ -48,7 +51,8 @@ def parse_time_s(value: object, *, what: str = "ts") -> float:
         )
     if isinstance(value, (int, float)):
         t = float(value)
-        if not math.isfinite(t) or t < 0 or t > 4102444800:  # 2100-01-01
+        # negative (pre-1970) times are read here and refused as too_old by make_reading
+        if not math.isfinite(t) or t < -62135596800 or t > 4102444800:  # 0001-01-01 .. 2100-01-01
             raise InvalidReading("bad_time", f"{what} epoch seconds out of range: {value!r}")
         return t
     if not isinstance(value, str):
@@ -89,13 +93,29 @@ def check_level(name: str, value: object, *, required: bool) -> float | None:
     return v
 
 
+def valid_sensor_id(sensor_id: object) -> bool:
+    """SPEC §4's sensor-id rule, on the whole string."""
+    return isinstance(sensor_id, str) and SENSOR_ID_RE.fullmatch(sensor_id) is not None
+
+
 def check_sensor_id(sensor_id: object) -> str:
-    if not isinstance(sensor_id, str) or not SENSOR_ID_RE.match(sensor_id):
+    if not valid_sensor_id(sensor_id):
         raise InvalidReading(
             "bad_sensor_id",
-            f"sensor id must be 1–64 letters, digits, '.', '_' or '-', got {str(sensor_id)[:80]!r}",
+            "sensor id must be 1–64 letters, digits, '.', '_' or '-', start with a letter or digit and "
+            f"hold no '..', got {str(sensor_id)[:80]!r}",
         )
+    assert isinstance(sensor_id, str)
     return sensor_id
+
+
+def check_not_too_old(start_s: float) -> None:
+    """Refuse readings stamped before 2000-01-01 (an unset device clock: 1970, 1900)."""
+    if start_s < OLDEST_START_S:
+        raise InvalidReading(
+            "too_old",
+            f"reading starts before 2000-01-01T00:00:00Z (epoch {start_s:.0f} s); is the clock set?",
+        )
 
 
 def check_interval(interval_s: object) -> float:
@@ -126,6 +146,7 @@ def make_reading(
     """Validate one reading and build it. ``now_s`` is a parameter so tests control the clock."""
     sid = check_sensor_id(sensor_id)
     iv = check_interval(interval_s)
+    check_not_too_old(start_s)
     if start_s > now_s + MAX_FUTURE_S:
         raise InvalidReading(
             "in_future",
@@ -179,6 +200,8 @@ def make_readings(
     for i, level in enumerate(laeq):
         item_start_s = start_s + i * iv
         try:
+            if item_start_s < OLDEST_START_S:
+                check_not_too_old(item_start_s)
             if item_start_s > latest_s:
                 raise InvalidReading(
                     "in_future",
