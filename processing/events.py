@@ -1,11 +1,23 @@
-"""Noise events, intermittency ratio, emergence and the façade correction.
+"""Pass-by events, NAT counts, intermittency ratio, emergence and the façade correction.
 
-Event (our rule, SPEC §5): a run of consecutive readings of one sensor, each contiguous in time with the
-previous one (``start == previous start + previous interval``, no gap) and each with LAeq strictly above the
-threshold. Per event: start, duration, number of readings, max, SEL:
+Event (a pass-by, not a sample; SPEC §5): per sensor, the readings whose LAeq is AT OR ABOVE the threshold,
+in time order, are joined into runs. Two loud readings belong to the same event when the silence between
+them (next start − end of the previous loud reading) is shorter than ``merge_gap_s``: a short dip below the
+threshold, or a short hole in the data, is bridged. A dip of exactly ``merge_gap_s`` splits. A run whose
+duration (end of its last loud reading − start of its first) is shorter than ``min_duration_s`` is not an
+event (an isolated 1-s spike); a run of exactly ``min_duration_s`` is. Per event:
 
-    max = max over the run of LAFmax where the sensor reported it, else of LAeq
-    SEL = L_AE = 10·log10( Σ interval_i·10^(LAeq_i/10) )   (re 1 s; ISO 1996-1:2016 §3.1.6)
+    start    = start of the first loud reading;  end = end of the last one;  duration = end − start
+    max      = max over the loud readings of LAFmax where the sensor reported it, else of LAeq
+    SEL      = L_AE = 10·log10( Σ_loud interval_i·10^(LAeq_i/10) )   (re 1 s; ISO 1996-1:2016 §3.1.6)
+    n_readings = number of loud readings (bridged dips are not counted and add no energy)
+
+Only readings at or above the threshold take part, so events are the same whether the caller passes all
+readings or only the loud ones (the store's ``min_laeq_db`` read): bridged dips are below the threshold and
+contribute at most ``merge_gap_s·10^(threshold/10)`` of energy, which SEL leaves out on purpose.
+
+NAT_N (number above threshold): the number of events whose max reaches N dB (``max ≥ N``), counted per
+day and per night by :mod:`processing.daily`.
 
 Intermittency ratio (Wunderli et al. 2016, J Expo Sci Environ Epidemiol 26:575, doi:10.1038/jes.2015.56):
 
@@ -22,6 +34,7 @@ sensor's levels by 3 dB (configurable) before comparison with free-field limits
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -31,19 +44,54 @@ from numpy.typing import ArrayLike, NDArray
 from noiselab.processing.decibel import energy_mean, level
 from noiselab.processing.workspace import Workspace
 
-__all__ = ["Events", "emergence", "event_starts", "facade_correction", "find_events", "intermittency_ratio"]
+__all__ = [
+    "EventParams",
+    "Events",
+    "detect_passbys",
+    "emergence",
+    "event_starts",
+    "facade_correction",
+    "find_events",
+    "intermittency_ratio",
+]
 
 FACADE_CORRECTION_DB = -3.0
 _CHUNK_ROWS = 1 << 16
 
 
 @dataclass(frozen=True)
+class EventParams:
+    """The one source of event defaults (settings and every shell take theirs from here).
+
+    ``threshold_db``: readings at or above it are loud (70 dB; 65 dB is the other common choice, offered as
+    ``thresholds_db``, the thresholds daily records count). ``merge_gap_s``: dips shorter than this are
+    bridged. ``min_duration_s``: shorter runs are not events. ``nat_levels_db``: the N of the NAT_N counts.
+    """
+
+    threshold_db: float = 70.0
+    merge_gap_s: float = 5.0
+    min_duration_s: float = 3.0
+    thresholds_db: tuple[float, ...] = (65.0, 70.0)
+    nat_levels_db: tuple[float, ...] = (70.0, 75.0, 80.0)
+
+    def __post_init__(self) -> None:
+        for name in ("threshold_db", "merge_gap_s", "min_duration_s"):
+            if not math.isfinite(getattr(self, name)):
+                raise ValueError(f"{name} must be a finite number")
+        if self.merge_gap_s < 0 or self.min_duration_s < 0:
+            raise ValueError("merge_gap_s and min_duration_s must not be negative")
+        if not all(math.isfinite(x) for x in (*self.thresholds_db, *self.nat_levels_db)):
+            raise ValueError("thresholds_db and nat_levels_db must be finite")
+
+
+@dataclass(frozen=True)
 class Events:
-    """One row per event, sorted by (threshold, sensor, start)."""
+    """One row per event, sorted by (threshold, sensor, start). Times are UTC epoch seconds."""
 
     sensor: NDArray[np.int64]
     threshold_db: NDArray[np.float64]
     start_s: NDArray[np.float64]
+    end_s: NDArray[np.float64]
     duration_s: NDArray[np.float64]
     n_readings: NDArray[np.int64]
     max_db: NDArray[np.float64]
@@ -52,15 +100,21 @@ class Events:
     def __len__(self) -> int:
         return int(self.sensor.shape[0])
 
+    @staticmethod
+    def empty() -> Events:
+        f = np.zeros(0)
+        i = np.zeros(0, dtype=np.int64)
+        return Events(i, f, f, f, f, i, f, f)
+
 
 def _loud_rows(lv_in: NDArray[np.generic], dur: NDArray[np.float64], lowest: float) -> NDArray[np.intp]:
-    """Indices of readings with a finite LAeq above ``lowest`` and a positive interval, chunk by chunk."""
+    """Indices of readings with a finite LAeq at or above ``lowest`` and a positive interval, by chunks."""
     n = lv_in.shape[0]
     ws = Workspace(_CHUNK_ROWS)
     parts: list[NDArray[np.intp]] = []
     for lo in range(0, n, _CHUNK_ROWS):
         lv = ws.levels(lv_in[lo : lo + _CHUNK_ROWS])
-        mask = (lv > lowest) & (lv < np.inf)
+        mask = (lv >= lowest) & (lv < np.inf)
         if dur.strides[0] != 0:
             mask &= dur[lo : lo + _CHUNK_ROWS] > 0
         parts.append(np.flatnonzero(mask) + lo)
@@ -76,38 +130,28 @@ def _energies(lv: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 @dataclass(frozen=True)
-class _LoudRuns:
-    """Readings above the lowest threshold in (sensor, start) order, and the runs above each threshold.
+class _Run:
+    """Events above one threshold: ``idx`` indexes the loud readings above it, ``starts`` the positions in
+    ``idx`` where an event begins (kept events only are ``keep``), ``begin_s``/``end_s`` per event."""
 
-    ``runs[k] = (threshold, idx, starts)``: ``idx`` indexes the loud readings above the threshold, ``starts``
-    the positions in ``idx`` where an event begins.
-    """
+    threshold_db: float
+    idx: NDArray[np.intp]
+    starts: NDArray[np.intp]
+    keep: NDArray[np.bool_]
+    begin_s: NDArray[np.float64]
+    end_s: NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class _LoudRuns:
+    """Readings at or above the lowest threshold in (sensor, start) order, and the runs above each one."""
 
     rows: NDArray[np.intp]
     sensor: NDArray[np.generic]
-    start_s: NDArray[np.generic]
+    start_s: NDArray[np.float64]
     laeq: NDArray[np.float64]
-    interval_s: NDArray[np.float64] | float
-    runs: list[tuple[float, NDArray[np.intp], NDArray[np.intp]]]
-
-
-def _contiguous(
-    s: NDArray[np.generic], t: NDArray[np.generic], dur: NDArray[np.float64] | float, tolerance_s: float
-) -> NDArray[np.bool_]:
-    """``out[k]``: reading k continues reading k-1 (same sensor, starts where it ends), in blocks."""
-    out = np.zeros(s.shape, dtype=bool)
-    exact = np.issubdtype(t.dtype, np.integer) and isinstance(dur, float) and dur.is_integer()
-    for lo in range(1, s.shape[0], _CHUNK_ROWS):
-        hi = min(s.shape[0], lo + _CHUNK_ROWS)
-        same = s[lo:hi] == s[lo - 1 : hi - 1]
-        if exact:  # whole seconds: equality, no float temporaries
-            gap = np.subtract(t[lo:hi], t[lo - 1 : hi - 1])
-            out[lo:hi] = same & (gap == int(dur))
-        else:
-            d = dur if isinstance(dur, float) else dur[lo - 1 : hi - 1]
-            prev_end = np.asarray(t[lo - 1 : hi - 1], dtype=np.float64) + d
-            out[lo:hi] = same & (np.abs(np.asarray(t[lo:hi], dtype=np.float64) - prev_end) <= tolerance_s)
-    return out
+    interval_s: NDArray[np.float64]
+    runs: list[_Run]
 
 
 def _loud_runs(
@@ -116,8 +160,12 @@ def _loud_runs(
     interval_s: ArrayLike,
     laeq: ArrayLike,
     thresholds_db: Sequence[float],
+    merge_gap_s: float,
+    min_duration_s: float,
     tolerance_s: float,
 ) -> _LoudRuns:
+    if not (0 <= merge_gap_s < math.inf and 0 <= min_duration_s < math.inf):
+        raise ValueError("merge_gap_s and min_duration_s must be finite and not negative")
     lv_in = np.asarray(laeq)
     n = lv_in.shape[0]
     dur_in = np.asarray(interval_s, dtype=np.float64)
@@ -127,26 +175,30 @@ def _loud_runs(
         lowest = np.inf
     loud = _loud_rows(lv_in, dur, lowest) if np.isfinite(lowest) else np.zeros(0, dtype=np.intp)
     s = np.asarray(sensor)[loud]
-    t = np.asarray(start_s)[loud]
+    t = np.asarray(np.asarray(start_s)[loud], dtype=np.float64)
     lv_l = np.asarray(lv_in[loud], dtype=np.float64)
-    dur_l: NDArray[np.float64] | float = float(dur_in) if dur_in.ndim == 0 else np.asarray(dur[loud])
+    d_l = np.asarray(dur[loud], dtype=np.float64)
     same = s[1:] == s[:-1]
     ordered = bool(np.all((s[1:] > s[:-1]) | (same & (t[1:] >= t[:-1]))))
     if not ordered:
         order = np.lexsort((t, s))
-        s, t, lv_l, loud = s[order], t[order], lv_l[order], loud[order]
-        dur_l = dur_l if isinstance(dur_l, float) else dur_l[order]
-    contiguous = _contiguous(s, t, dur_l, tolerance_s)
+        s, t, lv_l, d_l, loud = s[order], t[order], lv_l[order], d_l[order], loud[order]
+    end = t + d_l
     runs = []
     for thr in sorted(thresholds_db):
-        idx = np.flatnonzero(lv_l > thr)
+        idx = np.flatnonzero(lv_l >= thr)
         if idx.size == 0:
             continue
-        new = ~contiguous[idx]
-        new[1:] |= idx[1:] != idx[:-1] + 1
-        new[0] = True
-        runs.append((float(thr), idx, np.flatnonzero(new)))
-    return _LoudRuns(loud, s, t, lv_l, dur_l, runs)
+        prev, nxt = idx[:-1], idx[1:]
+        gap = t[nxt] - end[prev]
+        bridged = (s[nxt] == s[prev]) & ((gap <= tolerance_s) | (gap < merge_gap_s - tolerance_s))
+        starts = np.flatnonzero(np.r_[True, ~bridged])
+        begin = t[idx[starts]]
+        # the end of an event: the latest end among its readings (a running max restarted at each event)
+        stop = np.maximum.reduceat(end[idx], starts)
+        keep = stop - begin >= min_duration_s - tolerance_s
+        runs.append(_Run(float(thr), idx, starts, keep, begin, stop))
+    return _LoudRuns(loud, s, t, lv_l, d_l, runs)
 
 
 def event_starts(
@@ -155,23 +207,21 @@ def event_starts(
     interval_s: ArrayLike,
     laeq: ArrayLike,
     *,
-    thresholds_db: Sequence[float] = (65.0, 70.0),
+    thresholds_db: Sequence[float] = EventParams.thresholds_db,
+    merge_gap_s: float = EventParams.merge_gap_s,
+    min_duration_s: float = EventParams.min_duration_s,
     tolerance_s: float = 1e-6,
 ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]:
-    """(threshold, sensor, start) of each event of :func:`find_events`, in its order, without the rest.
-
-    What event counts need, at a fraction of the cost of the full table.
-    """
-    lr = _loud_runs(sensor, start_s, interval_s, laeq, thresholds_db, tolerance_s)
-    thr = [np.full(st.size, th) for th, _, st in lr.runs]
-    first = [idx[st] for _, idx, st in lr.runs]
-    if not first:
+    """(threshold, sensor, start) of each event of :func:`find_events`, in its order, without the rest."""
+    lr = _loud_runs(
+        sensor, start_s, interval_s, laeq, thresholds_db, merge_gap_s, min_duration_s, tolerance_s
+    )
+    if not lr.runs:
         return np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0)
-    rows = np.concatenate(first)
     return (
-        np.concatenate(thr),
-        lr.sensor[rows].astype(np.int64),
-        np.asarray(lr.start_s[rows], dtype=np.float64),
+        np.concatenate([np.full(int(r.keep.sum()), r.threshold_db) for r in lr.runs]),
+        np.concatenate([lr.sensor[r.idx[r.starts[r.keep]]] for r in lr.runs]).astype(np.int64),
+        np.concatenate([r.begin_s[r.keep] for r in lr.runs]),
     )
 
 
@@ -182,53 +232,82 @@ def find_events(
     laeq: ArrayLike,
     lafmax: ArrayLike | None = None,
     *,
-    thresholds_db: Sequence[float] = (65.0, 70.0),
+    thresholds_db: Sequence[float] = EventParams.thresholds_db,
+    merge_gap_s: float = EventParams.merge_gap_s,
+    min_duration_s: float = EventParams.min_duration_s,
     tolerance_s: float = 1e-6,
 ) -> Events:
-    """Events of readings above each threshold (see module docstring); readings may come in any order.
+    """Pass-by events above each threshold (module docstring), for many sensors; readings in any order.
 
-    Only the readings above the lowest threshold are gathered, and sorted by (sensor, start) only when they
-    are not in that order already (a cheap check), so the cost follows the loud part of the data. Runs are
-    found with one comparison of neighbours and summed with ``reduceat`` over their starts.
+    Only the readings at or above the lowest threshold are gathered, and sorted by (sensor, start) only when
+    they are not in that order already (a cheap check), so the cost follows the loud part of the data. Runs
+    are found with one comparison of neighbours and summed with ``reduceat`` over their starts.
     """
-    lr = _loud_runs(sensor, start_s, interval_s, laeq, thresholds_db, tolerance_s)
+    lr = _loud_runs(
+        sensor, start_s, interval_s, laeq, thresholds_db, merge_gap_s, min_duration_s, tolerance_s
+    )
     peak = lr.laeq
     if lafmax is not None:
         fm = np.asarray(np.asarray(lafmax)[lr.rows], dtype=np.float64)
         peak = np.where(np.isfinite(fm), fm, lr.laeq)
-    energy = _energies(lr.laeq)
-    if not isinstance(lr.interval_s, float):
-        energy *= lr.interval_s
-    cols: list[list[NDArray[np.generic]]] = [[] for _ in range(7)]
-    for thr, idx, starts in lr.runs:
-        first = idx[starts]
-        count = np.diff(np.r_[starts, idx.size])
-        e = np.add.reduceat(energy[idx], starts)
-        if isinstance(lr.interval_s, float):
-            e *= lr.interval_s
-            duration = count * lr.interval_s
-        else:
-            duration = np.add.reduceat(lr.interval_s[idx], starts)
-        for col, value in zip(
-            cols,
-            (
-                lr.sensor[first].astype(np.int64),
-                np.full(first.size, thr),
-                np.asarray(lr.start_s[first], dtype=np.float64),
-                np.asarray(duration, dtype=np.float64),
-                count.astype(np.int64),
-                np.maximum.reduceat(peak[idx], starts),
-                level(e),
-            ),
-            strict=True,
-        ):
+    energy = _energies(lr.laeq) * lr.interval_s
+    cols: list[list[NDArray[np.generic]]] = [[] for _ in range(8)]
+    for r in lr.runs:
+        k = r.keep
+        first = r.idx[r.starts[k]]
+        count = np.diff(np.r_[r.starts, r.idx.size])[k]
+        values = (
+            lr.sensor[first].astype(np.int64),
+            np.full(first.size, r.threshold_db),
+            r.begin_s[k],
+            r.end_s[k],
+            r.end_s[k] - r.begin_s[k],
+            count.astype(np.int64),
+            np.maximum.reduceat(peak[r.idx], r.starts)[k],
+            level(np.add.reduceat(energy[r.idx], r.starts)[k]),
+        )
+        for col, value in zip(cols, values, strict=True):
             col.append(value)
     if not cols[0]:
-        f = np.zeros(0)
-        i = np.zeros(0, dtype=np.int64)
-        return Events(i, f, f, f, i, f, f)
+        return Events.empty()
     c = [np.concatenate(col) for col in cols]
-    return Events(c[0], c[1], c[2], c[3], c[4], c[5], c[6])
+    return Events(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7])
+
+
+def detect_passbys(
+    ts_s: ArrayLike,
+    laeq_db: ArrayLike,
+    interval_s: ArrayLike,
+    lafmax_db: ArrayLike | None = None,
+    *,
+    params: EventParams = EventParams(),
+) -> Events:
+    """Pass-by events of ONE sensor above ``params.threshold_db`` (module docstring for the rule).
+
+    Stable signature (callers: API, residents' page, report, ``compute``, incremental events at ingest):
+
+    - ``ts_s``: reading starts, UTC epoch seconds (any order); ``laeq_db``: LAeq of each reading;
+      ``interval_s``: each reading's interval (array or one number); ``lafmax_db``: LAFmax or None (NaN =
+      not reported for that reading).
+    - ``params``: threshold, ``merge_gap_s``, ``min_duration_s`` (:class:`EventParams`; ``thresholds_db``
+      and ``nat_levels_db`` are not used here).
+    - Returns :class:`Events` with ``sensor`` all 0, sorted by start.
+
+    Readings below the threshold never change the result, so it may be given only the loud readings; to
+    continue incrementally, re-run it on the loud readings from the start of the last event that ended
+    less than ``merge_gap_s`` before the new data.
+    """
+    t = np.asarray(ts_s)
+    return find_events(
+        np.zeros(t.shape[0], dtype=np.int64),
+        t,
+        interval_s,
+        laeq_db,
+        lafmax_db,
+        thresholds_db=(params.threshold_db,),
+        merge_gap_s=params.merge_gap_s,
+        min_duration_s=params.min_duration_s,
+    )
 
 
 def intermittency_ratio(

@@ -41,8 +41,9 @@ def test_events_runs_gaps_and_thresholds() -> None:
     t = t0 + np.arange(20)
     lv = np.array([60, 66, 67, 71, 66, 60, 72, 72, 60, 60, 66, 66, 66, 60, 60, 60, 60, 60, 60, 60], float)
     keep = np.ones(20, bool)
-    keep[11] = False  # a gap splits the run 10..12 into two events
-    ev = find_events(np.zeros(keep.sum(), int), t[keep], 1, lv[keep])
+    keep[11] = False  # a hole in the data
+    # no bridging, no minimum duration: plain runs of contiguous readings at or above the threshold
+    ev = find_events(np.zeros(keep.sum(), int), t[keep], 1, lv[keep], merge_gap_s=0, min_duration_s=0)
     at65 = ev.threshold_db == 65
     assert ev.start_s[at65].tolist() == [t0 + 1, t0 + 6, t0 + 10, t0 + 12]
     assert ev.duration_s[at65].tolist() == [4, 2, 1, 1]
@@ -51,6 +52,10 @@ def test_events_runs_gaps_and_thresholds() -> None:
     assert abs(ev.sel_db[at65][0] - sel) < 1e-9
     at70 = ev.threshold_db == 70
     assert ev.start_s[at70].tolist() == [t0 + 3, t0 + 6] and ev.duration_s[at70].tolist() == [1, 2]
+    # the defaults (merge gaps < 5 s, at least 3 s): one pass-by per threshold
+    ev = find_events(np.zeros(keep.sum(), int), t[keep], 1, lv[keep])
+    assert ev.start_s.tolist() == [t0 + 1, t0 + 3] and ev.duration_s.tolist() == [12, 5]
+    assert ev.n_readings.tolist() == [8, 3]
 
 
 def test_event_max_uses_lafmax_when_reported_and_order_does_not_matter() -> None:
