@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     store_url: str | None = Field(
         None, description="sqlite:///path.db (default: <data_dir>/noise.db) or influxdb://host:port"
     )
+    registry_url: str | None = Field(
+        None,
+        description="sqlite:///path.db (default: <data_dir>/registry.db) or postgresql://user:pass@host:5432/db",
+    )
     influx_org: str = "noiselab"
     influx_bucket: str = "noise"
     influx_token: SecretStr = SecretStr("")
@@ -84,6 +88,10 @@ class Settings(BaseSettings):
     @property
     def registry_path(self) -> Path:
         return self.data_dir / "registry.db"
+
+    @property
+    def effective_registry_url(self) -> str:
+        return self.registry_url or f"sqlite:///{self.registry_path}"
 
     @property
     def embedded_broker(self) -> bool:
