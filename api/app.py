@@ -27,9 +27,7 @@ from noiselab.api.routes import (
 from noiselab.domain.settings import Settings
 from noiselab.ingest.pipeline import Pipeline
 from noiselab.store.base import ReadingStore
-from noiselab.store.keys import ApiKeys
-from noiselab.store.profiles import TargetProfiles
-from noiselab.store.registry import Registry
+from noiselab.store.registry.base import KeyRegistry, Registry
 
 DESCRIPTION = """
 noiselab stores noise sensors' readings and reports acoustic metrics (LAeq, Lden, Lnight, LAFmax,
@@ -45,15 +43,15 @@ def create_app(
     registry: Registry,
     *,
     collector: Any = None,
-    keys: ApiKeys | None = None,
+    keys: KeyRegistry | None = None,
 ) -> FastAPI:
     app = FastAPI(title="noiselab", version=__version__, description=DESCRIPTION)
     app.state.settings = settings
     app.state.store = store
     app.state.registry = registry
     app.state.collector = collector
-    app.state.keys = keys or ApiKeys(registry.path)  # API keys and custom targets live in the registry file
-    app.state.profiles = TargetProfiles(registry.path)
+    app.state.keys = keys or registry.keys
+    app.state.profiles = registry.profiles
     app.state.pipeline = Pipeline(store, registry)
     problems.install(app)
     app.add_middleware(RateLimitMiddleware)  # public and ingest rate limits (api/ratelimit.py)

@@ -41,12 +41,13 @@ def free_port() -> int:
 def prepare(data_dir: Path) -> str:
     """Write the year of readings; return an engineer key (keyed reads are not rate-limited)."""
     from noiselab.domain.readings import Reading
-    from noiselab.store.keys import ApiKeys
-    from noiselab.store.registry import Registry, Sensor
+    from noiselab.store.registry import Sensor, SqliteRegistry
     from noiselab.store.sqlite import SqliteStore
 
     store = SqliteStore(data_dir / "noise.db")
-    Registry(data_dir / "registry.db").upsert_sensor(Sensor("bench-1", public=True, placed=True, facade=True))
+    SqliteRegistry(data_dir / "registry.db").upsert_sensor(
+        Sensor("bench-1", public=True, placed=True, facade=True)
+    )
     t0 = int(datetime(YEAR, 1, 1, tzinfo=UTC).timestamp())
     n = 365 * 86_400 // STEP_S
     for lo in range(0, n, 20_000):
@@ -57,7 +58,7 @@ def prepare(data_dir: Path) -> str:
             ]
         )
     store.close()
-    return ApiKeys(data_dir / "registry.db").create("engineer", label="bench")[1]
+    return SqliteRegistry(data_dir / "registry.db").keys.create("engineer", label="bench")[1]
 
 
 def serve(data_dir: str, port: int) -> None:
@@ -65,11 +66,13 @@ def serve(data_dir: str, port: int) -> None:
 
     from noiselab.api.app import create_app
     from noiselab.domain.settings import Settings
-    from noiselab.store.registry import Registry
+    from noiselab.store.registry import SqliteRegistry
     from noiselab.store.sqlite import SqliteStore
 
     settings = Settings(data_dir=Path(data_dir))
-    app = create_app(settings, SqliteStore(Path(data_dir) / "noise.db"), Registry(settings.registry_path))
+    app = create_app(
+        settings, SqliteStore(Path(data_dir) / "noise.db"), SqliteRegistry(settings.registry_path)
+    )
 
     @app.get("/bench/constant")
     def constant() -> dict[str, str]:

@@ -30,7 +30,7 @@ from paho.mqtt.properties import Properties
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from noiselab.ingest.collector import Collector, CollectorConfig
-from noiselab.store.registry import Registry
+from noiselab.store.registry import SqliteRegistry
 from noiselab.store.sqlite import SqliteStore
 
 SENSORS = 50
@@ -132,7 +132,7 @@ def baseline(port: int, n: int) -> float:
 
 
 def collector_run(port: int, n_readings: int, tmp: Path, tag: str) -> float:
-    store, registry = SqliteStore(tmp / f"{tag}.db"), Registry(tmp / f"{tag}-registry.db")
+    store, registry = SqliteStore(tmp / f"{tag}.db"), SqliteRegistry(tmp / f"{tag}-registry.db")
     cfg = CollectorConfig(url=f"mqtt://127.0.0.1:{port}", client_id="bench-collector", sources=("native",))
     coll = Collector(cfg, store, registry)
     t = time.perf_counter()

@@ -37,7 +37,7 @@ from faults.harness import (
     wait_for,
 )
 from faults.slowclients import Server
-from noiselab.store.keys import ApiKeys
+from noiselab.store.registry import SqliteRegistry
 
 SENSORS = 10
 
@@ -98,7 +98,7 @@ def run_load(*, duration_s: float = 600.0, backlog_readings: int = 100_000) -> d
             max_rate = backlog_readings / (time.monotonic() - t)  # includes the collector's start-up
             target = max_rate / 2
             # 2. sustained at half of it, with the API under queries
-            key = ApiKeys(data / "registry.db").create("engineer")[1]
+            key = SqliteRegistry(data / "registry.db").keys.create("engineer")[1]
             server = Server(data)
             procs = {"collector": psutil.Process(coll.proc.pid), "api": psutil.Process(server.proc.pid)}  # type: ignore[union-attr]
             n_msgs = int(target * duration_s / PER_MESSAGE)

@@ -38,7 +38,7 @@ from faults.harness import (
     wait_for,
 )
 from noiselab.ingest.collector import Collector, CollectorConfig
-from noiselab.store.registry import Registry
+from noiselab.store.registry import SqliteRegistry
 from noiselab.store.sqlite import SqliteStore
 from tests.services import SwitchableStore
 
@@ -141,7 +141,7 @@ def store_outage(workdir: Path, *, readings: int = 20_000, outage_s: float = 60.
     cfg = CollectorConfig(
         url=broker.url, client_id="outage", max_unacked=200, batch_size=500, max_backoff_s=5
     )
-    collector = Collector(cfg, store, Registry(workdir / "registry.db"))  # type: ignore[arg-type]
+    collector = Collector(cfg, store, SqliteRegistry(workdir / "registry.db"))  # type: ignore[arg-type]
     try:
         collector.start()
         store.down.set()

@@ -147,8 +147,7 @@ def fuzz_http(total: int, *, seed: int = 9) -> HttpResult:
 
     from noiselab.api.app import create_app
     from noiselab.domain.settings import Settings
-    from noiselab.store.keys import ApiKeys
-    from noiselab.store.registry import Registry
+    from noiselab.store.registry import SqliteRegistry
     from noiselab.store.sqlite import SqliteStore
 
     rng = random.Random(seed)
@@ -160,8 +159,8 @@ def fuzz_http(total: int, *, seed: int = 9) -> HttpResult:
     now_s = time.time()  # the app checks "in the future" against the real clock
     with tempfile.TemporaryDirectory(prefix="noiselab-fuzz-") as tmp:
         settings = Settings(data_dir=Path(tmp), max_body_bytes=200_000)
-        store, registry = SqliteStore(Path(tmp) / "noise.db"), Registry(settings.registry_path)
-        keys = ApiKeys(settings.registry_path)
+        store, registry = SqliteStore(Path(tmp) / "noise.db"), SqliteRegistry(settings.registry_path)
+        keys = SqliteRegistry(settings.registry_path).keys
         key = keys.create("vendor", vendor="acme")[1]
         app = create_app(settings, store, registry, keys=keys)
         app.state.settings = _NoRateLimit(settings)

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from noiselab.store.keys import ApiKeys
+from noiselab.store.registry import SqliteRegistry
 from tests.services import free_port, wait_port
 
 
@@ -94,7 +94,7 @@ def slow_clients(
     with tempfile.TemporaryDirectory(prefix="noiselab-slow-") as tmp:
         data = Path(tmp)
         data.mkdir(exist_ok=True)
-        key = ApiKeys(data / "registry.db").create("vendor", vendor="acme")[1]
+        key = SqliteRegistry(data / "registry.db").keys.create("vendor", vendor="acme")[1]
         server = Server(data)
         baseline = [server.get("/v1/sensors")[1] for _ in range(50)]
         stop = threading.Event()

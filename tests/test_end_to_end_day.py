@@ -18,8 +18,7 @@ from noiselab.api.app import create_app
 from noiselab.domain.settings import Settings
 from noiselab.ingest.collector import Collector, CollectorConfig
 from noiselab.processing.daily import daily_from_raw
-from noiselab.store.keys import ApiKeys
-from noiselab.store.registry import Registry
+from noiselab.store.registry import SqliteRegistry
 from noiselab.store.sqlite import SqliteStore
 from tests.services import Mosquitto, wait_until
 
@@ -28,7 +27,7 @@ pytestmark = pytest.mark.mqtt
 
 def test_a_day_over_mqtt_through_daily_compliance_and_csv(mosquitto: Mosquitto, tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "noise.db")
-    registry = Registry(tmp_path / "registry.db")
+    registry = SqliteRegistry(tmp_path / "registry.db")
     collector = Collector(CollectorConfig(url=mosquitto.url, client_id="day"), store, registry)
     collector.start()
     day = date.today() - timedelta(days=2)
@@ -70,7 +69,7 @@ def test_a_day_over_mqtt_through_daily_compliance_and_csv(mosquitto: Mosquitto, 
     [want] = [r for r in expected if r["date"] == day.isoformat()]
     assert want["coverage"] == 1.0 and want["valid"]
 
-    keys = ApiKeys(tmp_path / "registry.db")
+    keys = SqliteRegistry(tmp_path / "registry.db").keys
     engineer = {"Authorization": f"Bearer {keys.create('engineer')[1]}"}
     app = create_app(Settings(data_dir=tmp_path), store, registry, keys=keys)
     with TestClient(app, headers=engineer) as http:

@@ -17,8 +17,7 @@ from fastapi.testclient import TestClient
 from noiselab.api.app import create_app
 from noiselab.domain.settings import Settings
 from noiselab.ingest.collector import Collector, CollectorConfig
-from noiselab.store.keys import ApiKeys
-from noiselab.store.registry import Registry
+from noiselab.store.registry import SqliteRegistry
 from noiselab.store.sqlite import SqliteStore
 from tests.services import Mosquitto, free_port, publish, wait_port, wait_until
 
@@ -28,7 +27,7 @@ pytestmark = pytest.mark.mqtt
 @pytest.mark.parametrize("protocol", ["5", "3.1.1"])
 def test_native_readings_flow_to_the_api(mosquitto: Mosquitto, tmp_path: Path, protocol: str) -> None:
     store = SqliteStore(tmp_path / "noise.db")
-    registry = Registry(tmp_path / "registry.db")
+    registry = SqliteRegistry(tmp_path / "registry.db")
     cfg = CollectorConfig(url=mosquitto.url, protocol=protocol, client_id=f"c-{protocol}", batch_wait_s=0.05)
     collector = Collector(cfg, store, registry)
     collector.start()
@@ -57,7 +56,7 @@ def test_native_readings_flow_to_the_api(mosquitto: Mosquitto, tmp_path: Path, p
     assert [d["reason"] for d in letters] == ["time_without_zone"]
     assert letters[0]["raw"] == b'{"ts": "2026-06-10T07:00:00", "laeq": 50}'
 
-    keys = ApiKeys(tmp_path / "registry.db")
+    keys = SqliteRegistry(tmp_path / "registry.db").keys
     engineer = {"Authorization": f"Bearer {keys.create('engineer')[1]}"}
     app = create_app(Settings(data_dir=tmp_path, stale_after_s=10**9), store, registry, keys=keys)
     with TestClient(app, headers=engineer) as http:

@@ -7,28 +7,28 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from noiselab.domain.targets import Limit, all_profiles, limits_for, presets, profile_id_for
-from noiselab.store.profiles import TargetProfiles
 from noiselab.store.registry import Sensor
+from noiselab.store.registry.base import TargetRegistry
 
 
-def profiles_view(profiles: TargetProfiles) -> dict[str, Any]:
+def profiles_view(profiles: TargetRegistry) -> dict[str, Any]:
     return {
         "data_version": presets()["data_version"],
         "profiles": list(all_profiles(profiles.latest()).values()),
     }
 
 
-def sensor_limits(profiles: TargetProfiles, sensor: Sensor) -> list[Limit]:
+def sensor_limits(profiles: TargetRegistry, sensor: Sensor) -> list[Limit]:
     pid = profile_id_for(sensor.target_profile, sensor.source_type)
     return limits_for(all_profiles(profiles.latest()).get(pid or ""), sensor.area_category)
 
 
-def profile_exists(profiles: TargetProfiles, profile_id: str) -> bool:
+def profile_exists(profiles: TargetRegistry, profile_id: str) -> bool:
     return profile_id in all_profiles(profiles.latest())
 
 
-def _profiles(request: Request) -> TargetProfiles:
+def _profiles(request: Request) -> TargetRegistry:
     return request.app.state.profiles  # type: ignore[no-any-return]
 
 
-ProfilesDep = Annotated[TargetProfiles, Depends(_profiles)]
+ProfilesDep = Annotated[TargetRegistry, Depends(_profiles)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from noiselab.domain.errors import ConfigError
 from noiselab.domain.settings import Settings
 from noiselab.ingest.collector import Collector, CollectorConfig
+from noiselab.store import registry as registries
 from noiselab.store.base import ReadingStore
 from noiselab.store.registry import Registry
 
@@ -32,7 +33,11 @@ def open_store(settings: Settings) -> ReadingStore:
 
 
 def open_registry(settings: Settings) -> Registry:
-    return Registry(settings.registry_path)
+    """The registry named by NOISELAB_REGISTRY_URL (default: SQLite in the data dir), migrated to date."""
+    try:
+        return registries.open_registry(settings.effective_registry_url)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
 
 
 def collector_config(settings: Settings) -> CollectorConfig:

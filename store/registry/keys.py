@@ -1,4 +1,4 @@
-"""API keys in the registry's SQLite file: created with a role (and a vendor), listed, revoked, verified.
+"""API keys in the registry: created with a role (and a vendor), listed, revoked, verified.
 
 A key is ``nlk_`` + 43 URL-safe characters (32 random bytes). Only its SHA-256 is stored; the plain key is
 returned once, by :meth:`ApiKeys.create`. Verification hashes the presented key, looks the hash up and
@@ -11,46 +11,12 @@ import hashlib
 import hmac
 import secrets
 import time
-from dataclasses import asdict, dataclass
-from typing import Any
 
-from noiselab.store.sqlite import SqliteDatabase
+from noiselab.store.registry.base import ApiKey
+from noiselab.store.registry.sql import SqlDatabase
 
 ROLES = ("vendor", "engineer", "admin")
 PREFIX = "nlk_"
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS api_keys (
-    key_id      INTEGER PRIMARY KEY AUTOINCREMENT,
-    key_hash    TEXT NOT NULL UNIQUE,
-    hint        TEXT NOT NULL,
-    role        TEXT NOT NULL,
-    vendor      TEXT,
-    label       TEXT,
-    created_ms  INTEGER NOT NULL,
-    revoked_ms  INTEGER
-);
-"""
-
-
-@dataclass(frozen=True)
-class ApiKey:
-    """A key's metadata (never the key itself). ``hint`` is the first characters of the key."""
-
-    key_id: int
-    hint: str
-    role: str
-    vendor: str | None
-    label: str | None
-    created_ms: int
-    revoked_ms: int | None
-
-    @property
-    def active(self) -> bool:
-        return self.revoked_ms is None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "active": self.active}
 
 
 def key_hash(key: str) -> str:
@@ -60,10 +26,11 @@ def key_hash(key: str) -> str:
 _COLS = "key_id, hint, role, vendor, label, created_ms, revoked_ms"
 
 
-class ApiKeys(SqliteDatabase):
-    """The ``api_keys`` table; open it on the registry path (``Settings.registry_path``)."""
+class ApiKeys:
+    """The ``api_keys`` table."""
 
-    schema = SCHEMA
+    def __init__(self, db: SqlDatabase) -> None:
+        self.db = db
 
     def create(self, role: str, *, vendor: str | None = None, label: str | None = None) -> tuple[ApiKey, str]:
         """Create a key; returns its metadata and the plain key (shown once, never stored)."""
@@ -75,33 +42,34 @@ class ApiKeys(SqliteDatabase):
             raise ValueError("only vendor keys carry a vendor name")
         key = PREFIX + secrets.token_urlsafe(32)
         now = int(time.time() * 1000)
-        with self._tx() as conn:
-            cur = conn.execute(
-                "INSERT INTO api_keys (key_hash, hint, role, vendor, label, created_ms) VALUES (?,?,?,?,?,?)",
+        with self.db.transaction() as cur:
+            cur.execute(
+                "INSERT INTO api_keys (key_hash, hint, role, vendor, label, created_ms) VALUES (?,?,?,?,?,?)"
+                " RETURNING key_id",
                 (key_hash(key), key[:8], role, vendor, label, now),
             )
-            key_id = int(cur.lastrowid or 0)
+            row = cur.fetchone()
+            key_id = int(row[0]) if row else 0
         return ApiKey(key_id, key[:8], role, vendor, label, now, None), key
 
     def list(self, *, include_revoked: bool = True) -> list[ApiKey]:
         where = "" if include_revoked else " WHERE revoked_ms IS NULL"
-        return [ApiKey(*r) for r in self._query(f"SELECT {_COLS} FROM api_keys{where} ORDER BY key_id")]
+        return [ApiKey(*r) for r in self.db.query(f"SELECT {_COLS} FROM api_keys{where} ORDER BY key_id")]
 
     def revoke(self, key_id: int) -> bool:
         """Revoke a key; False when there is no such active key."""
-        with self._tx() as conn:
-            cur = conn.execute(
-                "UPDATE api_keys SET revoked_ms = ? WHERE key_id = ? AND revoked_ms IS NULL",
-                (int(time.time() * 1000), key_id),
-            )
-            return cur.rowcount > 0
+        changed = self.db.execute(
+            "UPDATE api_keys SET revoked_ms = ? WHERE key_id = ? AND revoked_ms IS NULL",
+            (int(time.time() * 1000), key_id),
+        )
+        return changed > 0
 
     def verify(self, key: str) -> ApiKey | None:
         """The active key matching ``key``, or None."""
         if not key.startswith(PREFIX) or len(key) > 128:
             return None
         digest = key_hash(key)
-        rows = self._query(
+        rows = self.db.query(
             f"SELECT {_COLS}, key_hash FROM api_keys WHERE key_hash = ? AND revoked_ms IS NULL", (digest,)
         )
         if not rows or not hmac.compare_digest(rows[0][-1], digest):

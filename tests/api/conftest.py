@@ -11,8 +11,7 @@ from fastapi.testclient import TestClient
 from noiselab.api.app import create_app
 from noiselab.domain.readings import Reading
 from noiselab.domain.settings import Settings
-from noiselab.store.keys import ApiKeys
-from noiselab.store.registry import Registry, Sensor
+from noiselab.store.registry import Registry, Sensor, SqliteRegistry
 from noiselab.store.sqlite import SqliteStore
 
 # 2026-06-10 in Copenhagen (UTC+2) runs from 2026-06-09T22:00Z to 2026-06-10T22:00Z
@@ -50,8 +49,8 @@ def constant_day(sensor_id: str, level_db: float = 60.0, *, step_s: int = 60) ->
 def api(tmp_path: Path) -> Iterator[Api]:
     settings = Settings(data_dir=tmp_path)
     store = SqliteStore(tmp_path / "noise.db")
-    registry = Registry(settings.registry_path)
-    keys = ApiKeys(settings.registry_path)
+    registry = SqliteRegistry(settings.registry_path)
+    keys = SqliteRegistry(settings.registry_path).keys
     tokens = {
         "vendor": keys.create("vendor", vendor="acme")[1],
         "engineer": keys.create("engineer")[1],

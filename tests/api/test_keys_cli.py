@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from noiselab.api.app import create_app
 from noiselab.cli.main import main
 from noiselab.domain.settings import Settings
-from noiselab.store.registry import Registry
+from noiselab.store.registry import SqliteRegistry
 from noiselab.store.sqlite import SqliteStore
 
 
@@ -22,7 +22,7 @@ def test_keys_create_prints_the_key_alone_on_the_last_line_and_it_works(tmp_path
     assert key.startswith("nlk_") and " " not in key and len(key) > 40
 
     settings = Settings(data_dir=tmp_path)
-    registry = Registry(settings.registry_path)
+    registry = SqliteRegistry(settings.registry_path)
     registry.ensure_sensors(["hidden-1"])
     store = SqliteStore(tmp_path / "noise.db")
     client = TestClient(create_app(settings, store, registry))

@@ -98,7 +98,7 @@ def test_vendor_key_dependency_gives_the_vendor_name(api: Api) -> None:
 
 
 def test_keys_are_stored_hashed(api: Api) -> None:
-    raw = api.registry._query("SELECT key_hash, hint FROM api_keys")
+    raw = api.registry.db.query("SELECT key_hash, hint FROM api_keys")
     stored = " ".join(h for row in raw for h in row)
     for key in api.keys.values():
         assert key not in stored

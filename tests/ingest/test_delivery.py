@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from noiselab.ingest.collector import Collector, CollectorConfig
-from noiselab.store.registry import Registry
+from noiselab.store.registry import SqliteRegistry
 from noiselab.store.sqlite import SqliteStore
 from tests.services import Mosquitto, SwitchableStore, free_port, publish, wait_port, wait_until
 
@@ -125,7 +125,7 @@ def test_store_away_means_back_pressure_not_loss(mosquitto: Mosquitto, tmp_path:
         batch_wait_s=0.05,
         max_backoff_s=0.5,
     )
-    collector = Collector(cfg, store, Registry(tmp_path / "registry.db"))  # type: ignore[arg-type]
+    collector = Collector(cfg, store, SqliteRegistry(tmp_path / "registry.db"))  # type: ignore[arg-type]
     collector.start()
     store.down.set()
     publish(mosquitto.url, messages(500))
@@ -145,7 +145,7 @@ def test_shared_subscription_splits_the_load(mosquitto: Mosquitto, tmp_path: Pat
                 url=mosquitto.url, client_id=f"share-{i}", shared_group="noiselab", batch_wait_s=0.05
             ),
             store,
-            Registry(tmp_path / "registry.db"),
+            SqliteRegistry(tmp_path / "registry.db"),
         )
         for i in range(2)
     ]

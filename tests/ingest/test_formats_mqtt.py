@@ -16,8 +16,7 @@ from noiselab.api.app import create_app
 from noiselab.domain.settings import Settings
 from noiselab.ingest.collector import Collector, CollectorConfig
 from noiselab.ingest.decoders import Message, decode, format_for_topic
-from noiselab.store.keys import ApiKeys
-from noiselab.store.registry import Registry
+from noiselab.store.registry import SqliteRegistry
 from noiselab.store.sqlite import SqliteStore
 from tests.ingest.test_delivery import count, messages
 from tests.services import Mosquitto, publish, wait_until
@@ -44,7 +43,7 @@ def iso(ms: int) -> str:
 
 def test_every_fixture_format_through_mosquitto_store_and_api(mosquitto: Mosquitto, tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "noise.db")
-    registry = Registry(tmp_path / "registry.db")
+    registry = SqliteRegistry(tmp_path / "registry.db")
     collector = Collector(
         CollectorConfig(url=mosquitto.url, client_id="formats", batch_wait_s=0.05), store, registry
     )
@@ -67,7 +66,7 @@ def test_every_fixture_format_through_mosquitto_store_and_api(mosquitto: Mosquit
     collector.stop()
     assert collector.refused == 0 and collector.stored == len(expected)
 
-    keys = ApiKeys(tmp_path / "registry.db")
+    keys = SqliteRegistry(tmp_path / "registry.db").keys
     engineer = {"Authorization": f"Bearer {keys.create('engineer')[1]}"}
     with TestClient(
         create_app(Settings(data_dir=tmp_path), store, registry, keys=keys), headers=engineer
@@ -93,7 +92,7 @@ def test_every_fixture_format_through_mosquitto_store_and_api(mosquitto: Mosquit
 def test_broker_restart_during_ingest_loses_nothing(mosquitto: Mosquitto, tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "noise.db")
     cfg = CollectorConfig(url=mosquitto.url, client_id="restart", batch_wait_s=0.05, max_backoff_s=1)
-    collector = Collector(cfg, store, Registry(tmp_path / "registry.db"))
+    collector = Collector(cfg, store, SqliteRegistry(tmp_path / "registry.db"))
     collector.start()
     batch = messages(1000)
     publish(mosquitto.url, batch[:500])

@@ -15,8 +15,7 @@ from fastapi.testclient import TestClient
 
 from noiselab.api.app import create_app
 from noiselab.domain.settings import Settings
-from noiselab.store.keys import ApiKeys
-from noiselab.store.registry import Registry, Sensor
+from noiselab.store.registry import Registry, Sensor, SqliteRegistry
 from noiselab.store.sqlite import SqliteStore
 from tests.services import free_port, wait_port
 
@@ -26,8 +25,8 @@ FIXTURES = Path(__file__).parent.parent / "fixtures" / "payloads"
 @pytest.fixture
 def env(tmp_path: Path) -> Iterator[tuple[TestClient, SqliteStore, Registry, dict[str, str]]]:
     store = SqliteStore(tmp_path / "noise.db")
-    registry = Registry(tmp_path / "registry.db")
-    keys = ApiKeys(tmp_path / "registry.db")
+    registry = SqliteRegistry(tmp_path / "registry.db")
+    keys = SqliteRegistry(tmp_path / "registry.db").keys
     auth = {
         name: keys.create(role, vendor=vendor)[1]
         for name, role, vendor in [
@@ -221,8 +220,8 @@ def test_dead_letters_are_listed_for_engineers_only(env) -> None:  # type: ignor
 def test_a_body_slower_than_the_read_timeout_gets_408(tmp_path: Path) -> None:
     """A real server and a raw socket that sends half a body and then nothing."""
     store = SqliteStore(tmp_path / "noise.db")
-    registry = Registry(tmp_path / "registry.db")
-    keys = ApiKeys(tmp_path / "registry.db")
+    registry = SqliteRegistry(tmp_path / "registry.db")
+    keys = SqliteRegistry(tmp_path / "registry.db").keys
     key = keys.create("vendor", vendor="acme")[1]
     app = create_app(Settings(data_dir=tmp_path, body_read_timeout_s=0.5), store, registry, keys=keys)
     port = free_port()

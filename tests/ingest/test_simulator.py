@@ -14,7 +14,7 @@ import pytest
 from noiselab.ingest.collector import Collector, CollectorConfig
 from noiselab.ingest.simulator import SimSensor, simulate_levels
 from noiselab.processing.decibel import energy_mean
-from noiselab.store.registry import Registry
+from noiselab.store.registry import SqliteRegistry
 from noiselab.store.sqlite import SqliteStore
 from tests.services import Mosquitto, wait_until
 
@@ -34,7 +34,7 @@ def test_levels_follow_the_traffic_day() -> None:
 @pytest.mark.mqtt
 def test_simulate_command_every_format_is_accepted(mosquitto: Mosquitto, tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "noise.db")
-    registry = Registry(tmp_path / "registry.db")
+    registry = SqliteRegistry(tmp_path / "registry.db")
     collector = Collector(
         CollectorConfig(url=mosquitto.url, client_id="sim-test", batch_wait_s=0.05), store, registry
     )

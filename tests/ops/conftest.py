@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from noiselab.store.registry import Registry
+from noiselab.store.registry import Registry, SqliteRegistry
 from noiselab.store.sqlite import SqliteStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,7 +25,7 @@ def store(tmp_path: Path) -> Iterator[SqliteStore]:
 
 @pytest.fixture
 def registry(tmp_path: Path) -> Iterator[Registry]:
-    r = Registry(tmp_path / "registry.db")
+    r = SqliteRegistry(tmp_path / "registry.db")
     yield r
     r.close()
 

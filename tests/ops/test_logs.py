@@ -12,7 +12,7 @@ from noiselab.cli.logs import Redactor, settings_secrets, setup
 from noiselab.cli.wiring import collector_config
 from noiselab.domain.settings import Settings
 from noiselab.ingest.collector import Collector
-from noiselab.store.registry import Registry
+from noiselab.store.registry import SqliteRegistry
 from noiselab.store.sqlite import SqliteStore
 from tests.services import Mosquitto, wait_until
 
@@ -37,7 +37,7 @@ def test_json_lines_with_fields_and_no_secrets(tmp_path, mosquitto: Mosquitto): 
     out = io.StringIO()
     handler = setup("INFO", secrets=settings_secrets(settings), stream=out)
     try:
-        store, registry = SqliteStore(tmp_path / "n.db"), Registry(tmp_path / "r.db")
+        store, registry = SqliteStore(tmp_path / "n.db"), SqliteRegistry(tmp_path / "r.db")
         collector = Collector(collector_config(settings), store, registry)
         collector.start()
         wait_until(lambda: collector.connected, what="collector connected")

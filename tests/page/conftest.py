@@ -25,7 +25,7 @@ from noiselab.domain.readings import Reading
 from noiselab.domain.settings import Settings
 from noiselab.ingest.collector import Collector, CollectorConfig, MqttTarget, make_client
 from noiselab.ingest.simulator import HOURLY_BASE_DB
-from noiselab.store.registry import Registry, Sensor
+from noiselab.store.registry import Sensor, SqliteRegistry
 from noiselab.store.sqlite import SqliteStore
 from tests.services import Mosquitto, free_port, require_binary, wait_until
 
@@ -95,7 +95,7 @@ def noiselab(mosquitto: Mosquitto, tmp_path: Path) -> Iterator[LiveNoiselab]:
     import time
 
     store = SqliteStore(tmp_path / "noise.db")
-    registry = Registry(tmp_path / "registry.db")
+    registry = SqliteRegistry(tmp_path / "registry.db")
     for s in SENSORS:
         registry.upsert_sensor(s)
     end_s = int(time.time()) - 120

@@ -12,8 +12,7 @@ from fastapi.testclient import TestClient
 
 from noiselab.api.app import create_app
 from noiselab.domain.settings import Settings
-from noiselab.store.keys import ApiKeys
-from noiselab.store.registry import Registry
+from noiselab.store.registry import Registry, SqliteRegistry
 from noiselab.store.sqlite import SqliteStore
 
 
@@ -41,8 +40,8 @@ class Ingest:
 def make_ingest(tmp_path: Path, **overrides: Any) -> Iterator[Ingest]:
     settings = Settings(data_dir=tmp_path, max_body_bytes=50_000)
     store = SqliteStore(tmp_path / "noise.db")
-    registry = Registry(settings.registry_path)
-    keys = ApiKeys(settings.registry_path)
+    registry = SqliteRegistry(settings.registry_path)
+    keys = SqliteRegistry(settings.registry_path).keys
     tokens = {
         "acme": keys.create("vendor", vendor="acme")[1],
         "other": keys.create("vendor", vendor="other")[1],

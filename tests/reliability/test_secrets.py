@@ -13,8 +13,7 @@ from fastapi.testclient import TestClient
 from noiselab.api.app import create_app
 from noiselab.cli import logs
 from noiselab.domain.settings import Settings
-from noiselab.store.keys import ApiKeys
-from noiselab.store.registry import Registry
+from noiselab.store.registry import SqliteRegistry
 from noiselab.store.sqlite import SqliteStore
 
 
@@ -23,11 +22,11 @@ def test_keys_are_never_logged_nor_stored_in_clear(tmp_path: Path) -> None:
     handler = logs.setup("DEBUG", stream=stream)
     try:
         settings = Settings(data_dir=tmp_path)
-        keys = ApiKeys(settings.registry_path)
+        keys = SqliteRegistry(settings.registry_path).keys
         admin = keys.create("admin")[1]
         vendor = keys.create("vendor", vendor="acme")[1]
         app = create_app(
-            settings, SqliteStore(tmp_path / "noise.db"), Registry(settings.registry_path), keys=keys
+            settings, SqliteStore(tmp_path / "noise.db"), SqliteRegistry(settings.registry_path), keys=keys
         )
         with TestClient(app) as client:
             made = client.post("/v1/keys", json={"role": "engineer"}, headers={"X-API-Key": admin})

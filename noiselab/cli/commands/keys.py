@@ -6,12 +6,13 @@ from datetime import UTC, datetime
 
 import click
 
+from noiselab.cli.wiring import open_registry
 from noiselab.domain.settings import Settings
-from noiselab.store.keys import ApiKeys
+from noiselab.store.registry.base import KeyRegistry
 
 
-def _open(settings: Settings) -> ApiKeys:
-    return ApiKeys(settings.registry_path)
+def _open(settings: Settings) -> KeyRegistry:
+    return open_registry(settings).keys
 
 
 def create(settings: Settings, role: str, vendor: str | None, label: str | None) -> None:

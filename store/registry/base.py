@@ -1,0 +1,101 @@
+"""The registry's interfaces by role: sensors, dead letters, API keys, target profiles (and the roles that
+later features add beside them: trials, alert rules, audit). :class:`Registry` bundles them.
+
+Implementations: :class:`noiselab.store.registry.SqlRegistry` over a :class:`~.sql.SqlDatabase`, i.e.
+``SqliteRegistry`` (embedded default) and ``PostgresRegistry`` (several hosts). The composition root opens
+one with :func:`noiselab.store.registry.open_registry` and hands it down; nothing else builds one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Protocol
+
+
+@dataclass
+class Sensor:
+    sensor_id: str
+    name: str | None = None
+    vendor: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    area_category: str | None = None  # housing, recreation, office, ...
+    source_type: str = "road"  # road, rail, industry, ...
+    facade: bool = False
+    sonometer_class: str | None = None
+    interval_s: float | None = None
+    target_profile: str | None = None
+    public: bool = False
+    placed: bool = False
+    created_ms: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+SENSOR_FIELDS = tuple(f.name for f in fields(Sensor))
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    source: str
+    reason: str
+    detail: str
+    raw: bytes
+    topic: str | None = None
+    sensor_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    key_id: int
+    hint: str  # the first 8 characters, to tell keys apart in listings
+    role: str
+    vendor: str | None
+    label: str | None
+    created_ms: int
+    revoked_ms: int | None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_ms is None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "active": self.active}
+
+
+class SensorRegistry(Protocol):
+    def get_sensor(self, sensor_id: str) -> Sensor | None: ...
+    def list_sensors(self, *, public_only: bool = False) -> list[Sensor]: ...
+    def upsert_sensor(self, sensor: Sensor) -> None: ...
+    def ensure_sensors(self, sensor_ids: Iterable[str], *, vendor: str | None = None) -> None: ...
+
+
+class DeadLetterRegistry(Protocol):
+    def add_dead_letters(self, letters: Iterable[DeadLetter]) -> int: ...
+    def dead_letters(self, *, limit: int = 100, since_id: int = 0) -> list[dict[str, Any]]: ...
+
+
+class KeyRegistry(Protocol):
+    def create(
+        self, role: str, *, vendor: str | None = None, label: str | None = None
+    ) -> tuple[ApiKey, str]: ...
+    def list(self, *, include_revoked: bool = True) -> list[ApiKey]: ...
+    def revoke(self, key_id: int) -> bool: ...
+    def verify(self, key: str) -> ApiKey | None: ...
+
+
+class TargetRegistry(Protocol):
+    def save(self, profile_id: str, body: dict[str, Any]) -> int: ...
+    def latest(self) -> list[dict[str, Any]]: ...
+
+
+class Registry(SensorRegistry, DeadLetterRegistry, Protocol):
+    """Everything beside the time series that several processes share."""
+
+    keys: KeyRegistry
+    profiles: TargetRegistry
+
+    def ping(self) -> None: ...
+    def close(self) -> None: ...
