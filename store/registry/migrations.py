@@ -76,6 +76,91 @@ CREATE TABLE IF NOT EXISTS target_profiles (
 );
 """,
     ),
+    Migration(
+        2,
+        "sensor status, history and pairs; alert rules, states, alerts, deliveries; leases",
+        """
+CREATE TABLE IF NOT EXISTS sensor_status (
+    sensor_id      {text} PRIMARY KEY,
+    arrival_ms     {bigint},
+    reading_end_ms {bigint},
+    battery_pct    {real},
+    battery_ms     {bigint}
+);
+CREATE TABLE IF NOT EXISTS sensor_history (
+    id          {id},
+    sensor_id   {text} NOT NULL,
+    kind        {text} NOT NULL,
+    at_ms       {bigint} NOT NULL,
+    offset_db   {real},
+    body        {text} NOT NULL,
+    by_whom     {text},
+    created_ms  {bigint} NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sensor_history_sensor ON sensor_history (sensor_id, at_ms);
+CREATE TABLE IF NOT EXISTS sensor_pairs (
+    sensor_a    {text} NOT NULL,
+    sensor_b    {text} NOT NULL,
+    relation    {text} NOT NULL,
+    created_ms  {bigint} NOT NULL,
+    PRIMARY KEY (sensor_a, sensor_b)
+);
+CREATE TABLE IF NOT EXISTS alert_rules (
+    rule_id     {text} PRIMARY KEY,
+    body        {text} NOT NULL,
+    created_ms  {bigint} NOT NULL
+);
+CREATE TABLE IF NOT EXISTS alert_states (
+    rule_id     {text} NOT NULL,
+    sensor_id   {text} NOT NULL,
+    body        {text} NOT NULL,
+    updated_ms  {bigint} NOT NULL,
+    PRIMARY KEY (rule_id, sensor_id)
+);
+CREATE TABLE IF NOT EXISTS alerts (
+    alert_id     {text} PRIMARY KEY,
+    rule_id      {text} NOT NULL,
+    sensor_id    {text} NOT NULL,
+    state        {text} NOT NULL,
+    value_db     {real},
+    threshold_db {real},
+    started_ms   {bigint} NOT NULL,
+    ended_ms     {bigint},
+    updated_ms   {bigint} NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alerts_started ON alerts (started_ms);
+CREATE TABLE IF NOT EXISTS alert_deliveries (
+    alert_id        {text} NOT NULL,
+    state           {text} NOT NULL,
+    channel         {bigint} NOT NULL,
+    channel_type    {text} NOT NULL,
+    channel_json    {text} NOT NULL,
+    payload         {text} NOT NULL,
+    release_ms      {bigint} NOT NULL,
+    next_attempt_ms {bigint} NOT NULL,
+    attempts        {bigint} NOT NULL DEFAULT 0,
+    delivered_ms    {bigint},
+    last_error      {text},
+    PRIMARY KEY (alert_id, state, channel)
+);
+CREATE INDEX IF NOT EXISTS alert_deliveries_due ON alert_deliveries (delivered_ms, next_attempt_ms);
+CREATE TABLE IF NOT EXISTS alert_attempts (
+    id          {id},
+    alert_id    {text} NOT NULL,
+    state       {text} NOT NULL,
+    channel     {bigint} NOT NULL,
+    at_ms       {bigint} NOT NULL,
+    ok          {bool} NOT NULL,
+    outcome     {text} NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alert_attempts_alert ON alert_attempts (alert_id);
+CREATE TABLE IF NOT EXISTS leases (
+    name        {text} PRIMARY KEY,
+    holder      {text} NOT NULL,
+    expires_ms  {bigint} NOT NULL
+);
+""",
+    ),
 ]
 
 
