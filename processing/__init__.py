@@ -12,6 +12,9 @@ Modules, from the bottom up:
 - :mod:`processing.daily`       daily records (Lden, Lday, ..., LA90, coverage, valid)
 - :mod:`processing.annual`      annual period levels and Lden with coverage and ``indicative``
 - :mod:`processing.events`      events above thresholds, intermittency ratio, emergence, façade correction
+- :mod:`processing.bootstrap`   day-block bootstrap: day counts, percentile intervals, seeds from the data
+- :mod:`processing.weather`     weather per hour from 10-min/hourly series; wind, sector, dry filters
+- :mod:`processing.trials`      living-lab trials: BACI / control-impact / before-after insertion loss
 
 Errors: invalid arguments raise ``ValueError``; nothing else is raised on purpose.
 """
