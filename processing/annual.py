@@ -12,6 +12,12 @@ Coverage per period = measured seconds / actual seconds of that period over all 
 (8 760 or 8 784 h in all). ``indicative`` is true when any period's coverage is below the threshold (75 % by
 default); a year computed from less than a year of data is therefore indicative, as reference/metrics.md §1.5
 asks for anything shorter than a year.
+
+95 % intervals (``lden_ci95``, ``levels_ci95``): a day-block bootstrap (:mod:`processing.bootstrap`) over the
+local dates with data in the year: each resample draws that many days with replacement and recomputes the
+annual L_p (sums of the drawn days' energies over sums of their measured seconds, so a poorly covered day
+weighs less) and Lden from them. The interval reflects day-to-day variation and uneven coverage; it assumes
+the measured days stand for the unmeasured ones. Seeded from the SHA-256 of the sums: deterministic.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from datetime import date
 import numpy as np
 from numpy.typing import NDArray
 
+from noiselab.processing.bootstrap import day_counts, digest, percentile_interval, seed_from
 from noiselab.processing.daily import composite_level
 from noiselab.processing.daysums import DaySums
 from noiselab.processing.decibel import level
@@ -45,6 +52,8 @@ class AnnualTable:
     coverage: NDArray[np.float64]
     coverage_periods: NDArray[np.float64]
     indicative: NDArray[np.bool_]
+    lden_ci95: NDArray[np.float64] | None = None  # (rows, 2)
+    levels_ci95: NDArray[np.float64] | None = None  # (rows, periods, 2)
 
     def __len__(self) -> int:
         return int(self.sensor.shape[0])
@@ -59,15 +68,42 @@ class AnnualTable:
                 "year": int(self.year[i]),
             }
             rec["lden"] = None if np.isnan(self.lden[i]) else round(float(self.lden[i]), decimals)
+            rec["lden_ci95"] = _interval(self.lden_ci95, (i,), decimals)
             for j, name in enumerate(names):
                 v = float(self.levels[i, j])
                 rec[f"l{name}"] = None if np.isnan(v) else round(v, decimals)
+                rec[f"l{name}_ci95"] = _interval(self.levels_ci95, (i, j), decimals)
             rec["coverage"] = round(float(self.coverage[i]), 4)
             for j, name in enumerate(names):
                 rec[f"coverage_{name}"] = round(float(self.coverage_periods[i, j]), 4)
             rec["indicative"] = bool(self.indicative[i])
             out.append(rec)
         return out
+
+
+def _interval(ci: NDArray[np.float64] | None, at: tuple[int, ...], decimals: int) -> list[float] | None:
+    if ci is None or not np.all(np.isfinite(ci[at])):
+        return None
+    return [round(float(ci[at][0]), decimals), round(float(ci[at][1]), decimals)]
+
+
+def _bootstrap(
+    inv: NDArray[np.intp], sums: DaySums, n: int, resamples: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Day-block intervals of Lden (n, 2) and of each period's level (n, p, 2), one group at a time."""
+    p = len(sums.scheme.periods)
+    lden_ci = np.full((n, 2), np.nan)
+    levels_ci = np.full((n, p, 2), np.nan)
+    for g in range(n):  # loop over (sensor, year) groups, not days
+        rows = np.flatnonzero(inv == g)
+        e, sec = sums.energy[rows], sums.seconds[rows]
+        rng = np.random.default_rng(seed_from(digest([e, sec, sums.date_ordinal[rows], sums.tz])))
+        counts = day_counts(rng, rows.size, resamples)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            lv = level((counts @ e) / np.where((s := counts @ sec) > 0, s, np.nan))
+        levels_ci[g] = percentile_interval(lv, axis=0)
+        lden_ci[g] = percentile_interval(composite_level(lv, sums.scheme), axis=0)
+    return lden_ci, levels_ci
 
 
 def _year_period_seconds(years: NDArray[np.int64], scheme: PeriodScheme, tz: str) -> NDArray[np.float64]:
@@ -79,12 +115,21 @@ def _year_period_seconds(years: NDArray[np.int64], scheme: PeriodScheme, tz: str
 
 
 def annual_from_sums(
-    sums: DaySums, *, sensor_ids: Sequence[str] | None = None, valid_threshold: float = 0.75
+    sums: DaySums,
+    *,
+    sensor_ids: Sequence[str] | None = None,
+    valid_threshold: float = 0.75,
+    resamples: int = 2000,
 ) -> AnnualTable:
     """Annual values per (sensor, calendar year of the local date) from :class:`DaySums`.
 
-    Build ``sums`` with :func:`processing.daysums.day_sums_from_raw` or ``day_sums_from_rollups``.
+    ``resamples`` day-block resamples give the 95 % intervals (0: no intervals).
+
+    Build ``sums`` with :func:`processing.daysums.day_sums_from_raw` or ``day_sums_from_rollups`` on
+    calendar dates (``day_start_h=0``): annual values use the calendar year (SPEC §5).
     """
+    if sums.day_start_h != 0:
+        raise ValueError("annual values need sums over calendar dates (day_start_h=0)")
     scheme = sums.scheme
     n_sensors = int(sums.sensor.max()) + 1 if len(sums) else 0
     ids = list(sensor_ids) if sensor_ids is not None else [str(i) for i in range(n_sensors)]
@@ -107,6 +152,9 @@ def annual_from_sums(
     per_len = _year_period_seconds(uyears.astype(np.int64), scheme, sums.tz)[yinv.reshape(-1)]
     cov_p = np.minimum(1.0, seconds / per_len)
     coverage = np.minimum(1.0, seconds.sum(axis=1) / per_len.sum(axis=1))
+    lden_ci, levels_ci = (
+        _bootstrap(inv.astype(np.intp), sums, n, resamples) if resamples > 0 else (None, None)
+    )
     return AnnualTable(
         scheme=scheme,
         sensor_ids=ids,
@@ -117,4 +165,6 @@ def annual_from_sums(
         coverage=coverage,
         coverage_periods=cov_p,
         indicative=np.any(cov_p < valid_threshold, axis=1),
+        lden_ci95=lden_ci,
+        levels_ci95=levels_ci,
     )

@@ -1,18 +1,24 @@
-"""Daily records per (sensor, local date): Lden and its periods, LAeq,24h, maxima, LA_N, coverage, validity.
+"""Daily records per (sensor, noise day): Lden and its periods, LAeq,24h, maxima, LA_N, coverage, events.
+
+The record of date D covers the 24 (23, 25) hours from D's local ``day_start_h``:00 to D+1's: by default the
+scheme's day start (07:00 in ``dk``/``eu``), so Lnight is one whole night (SPEC §5 "the noise day");
+``day_start_h=0`` gives calendar dates. A DST change falls in a night that then lasts 8 or 10 h (``dk``).
 
 Definitions (SPEC §5; Directive 2002/49/EC Annex I; ISO 1996-1:2016 §3.6):
 
     L_p    = 10·log10( Σ_{readings in period p} interval·10^(LAeq/10) / Σ interval )     (energy mean)
     Lden   = 10·log10( (1/Σd) · Σ_p d_p·10^((L_p + K_p)/10) )   with the scheme's NOMINAL hours d_p
     LAeq,24h = energy mean over all readings of the local date
-    coverage_p = measured seconds in p / actual seconds of p on that date (DST days included), at most 1
-    coverage   = measured seconds / actual seconds of the local date (82 800, 86 400 or 90 000)
+    coverage_p = measured seconds in p / actual seconds of p on that day (DST days included), at most 1
+    coverage   = measured seconds / actual seconds of the day (82 800, 86 400 or 90 000)
     valid      = every period's coverage ≥ ``valid_threshold`` (75 % by default; our convention)
 
 A period without data has a NaN level, and then Lden is NaN too (no gap is ever treated as silence).
 ``lafmax``/``lcpeak`` are the maxima of what the sensor reported (NaN when never reported); LA10..LA95 follow
-:mod:`processing.percentiles`. Event counts (when events are given) are events starting on that date, and the
-subset starting in the night period.
+:mod:`processing.percentiles`. ``lafmax_<period>`` is the max of LAFmax in each period (``lafmax_night``: the
+loudest moment of the night). Event counts (when events are given, :mod:`processing.events`) are the events
+starting in that day (``n_events_<threshold>``) and in its night (``..._night``); ``nat<N>`` counts the
+events at the main threshold whose max reaches N dB (``nat<N>_night``: those starting in the night).
 """
 
 from __future__ import annotations
@@ -28,12 +34,19 @@ from numpy.typing import ArrayLike, NDArray
 
 from noiselab.processing.daysums import DaySums, day_sums_from_raw, day_sums_from_rollups
 from noiselab.processing.decibel import level
-from noiselab.processing.events import Events, event_starts
+from noiselab.processing.events import DEFAULT_EVENTS, EventParams, Events, find_events
 from noiselab.processing.percentiles import exceedance_levels
 from noiselab.processing.periods import SCHEMES, PeriodScheme, assign, date_seconds, period_seconds
 from noiselab.processing.rollups import Rollups
 
-__all__ = ["RECORD_KEYS", "DailyTable", "daily_from_raw", "daily_from_rollups", "daily_from_sums"]
+__all__ = [
+    "RECORD_KEYS",
+    "DailyTable",
+    "daily_from_raw",
+    "daily_from_rollups",
+    "daily_from_sums",
+    "resolve_day_start",
+]
 
 PERCENTS = (10, 50, 90, 95)
 RECORD_KEYS = (
@@ -64,6 +77,9 @@ _LEVEL_KEYS = {
     "la50",
     "la90",
     "la95",
+    "lafmax_day",
+    "lafmax_evening",
+    "lafmax_night",
 }
 
 
@@ -89,6 +105,8 @@ class DailyTable:
     coverage_periods: NDArray[np.float64]
     valid: NDArray[np.bool_]
     event_counts: dict[str, NDArray[np.int64]] = field(default_factory=dict)
+    lafmax_periods: NDArray[np.float64] | None = None
+    day_start_h: int = 0
 
     def __len__(self) -> int:
         return int(self.sensor.shape[0])
@@ -119,6 +137,10 @@ class DailyTable:
         cols["lcpeak"] = self.lcpeak
         for name in ("day", "evening", "night"):
             cols[f"coverage_{name}"] = self.period_coverage(name)
+        for name in ("day", "evening", "night"):
+            i = self.scheme.index(name)
+            ok = i is not None and self.lafmax_periods is not None
+            cols[f"lafmax_{name}"] = self.lafmax_periods[:, i] if ok else np.full(len(self), np.nan)  # type: ignore[index]
         cols.update(self.event_counts)
         return cols
 
@@ -163,32 +185,43 @@ def _resolve(scheme: str | PeriodScheme) -> PeriodScheme:
     return SCHEMES[scheme] if isinstance(scheme, str) else scheme
 
 
-EventStarts = tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]  # threshold, sensor, start
-
-
 def _event_counts(
-    ev: EventStarts, sums: DaySums, thresholds: Sequence[float]
+    events: Events, sums: DaySums, thresholds: Sequence[float], params: EventParams
 ) -> dict[str, NDArray[np.int64]]:
-    ev_threshold, ev_sensor, ev_start = ev
-    n_dates_span = 1
-    out: dict[str, NDArray[np.int64]] = {}
+    """Events per row of ``sums`` by threshold (day and night), and NAT_N at ``params.threshold_db``."""
+    names = [f"n_events_{t:g}{s}" for t in thresholds for s in ("", "_night")]
+    names += [f"nat{n:g}{s}" for n in params.nat_levels_db for s in ("", "_night")]
     if len(sums) == 0:
-        return {f"n_events_{t:g}{s}": np.zeros(0, dtype=np.int64) for t in thresholds for s in ("", "_night")}
+        return {name: np.zeros(0, dtype=np.int64) for name in names}
     d_lo = int(sums.date_ordinal.min())
     n_dates_span = int(sums.date_ordinal.max()) - d_lo + 1
     row_key = sums.sensor * n_dates_span + (sums.date_ordinal - d_lo)
-    a = assign(ev_start, sums.scheme, sums.tz)
-    night = sums.scheme.index("night")
+    a = assign(events.start_s, sums.scheme, sums.tz, day_start_h=sums.day_start_h)
+    key = events.sensor * n_dates_span + (a.date_ordinal - d_lo)
+    pos = np.clip(np.searchsorted(row_key, key), 0, len(row_key) - 1)
+    hit = (row_key[pos] == key) & (a.date_ordinal >= d_lo)
+    night_i = sums.scheme.index("night")
+    night = a.period == night_i if night_i is not None else np.zeros(hit.shape, dtype=bool)
+    out: dict[str, NDArray[np.int64]] = {}
+
+    def count(prefix: str, m: NDArray[np.bool_]) -> None:
+        out[prefix] = np.bincount(pos[hit & m], minlength=len(sums)).astype(np.int64)
+        out[f"{prefix}_night"] = np.bincount(pos[hit & m & night], minlength=len(sums)).astype(np.int64)
+
     for thr in thresholds:
-        m = ev_threshold == thr
-        key = ev_sensor[m] * n_dates_span + (a.date_ordinal[m] - d_lo)
-        pos = np.searchsorted(row_key, key)
-        pos = np.clip(pos, 0, max(len(row_key) - 1, 0))
-        hit = row_key[pos] == key
-        out[f"n_events_{thr:g}"] = np.bincount(pos[hit], minlength=len(sums)).astype(np.int64)
-        is_night = hit & (a.period[m] == night) if night is not None else np.zeros_like(hit)
-        out[f"n_events_{thr:g}_night"] = np.bincount(pos[is_night], minlength=len(sums)).astype(np.int64)
+        count(f"n_events_{thr:g}", events.threshold_db == thr)
+    main = events.threshold_db == params.threshold_db
+    for n in params.nat_levels_db:
+        count(f"nat{n:g}", main & (events.max_db >= n))
     return out
+
+
+def resolve_day_start(scheme: PeriodScheme, day_start_h: int | None) -> int:
+    """The hour a day starts at: ``day_start_h``, or the scheme's day start when None (SPEC §5)."""
+    h = scheme.day_start_h if day_start_h is None else day_start_h
+    if not 0 <= h < 24:
+        raise ValueError("day_start_h must be within 0..23")
+    return h
 
 
 def daily_from_sums(
@@ -197,20 +230,10 @@ def daily_from_sums(
     sensor_ids: Sequence[str] | None = None,
     valid_threshold: float = 0.75,
     events: Events | None = None,
-    event_thresholds: Sequence[float] = (65.0, 70.0),
+    event_thresholds: Sequence[float] = EventParams.thresholds_db,
+    event_params: EventParams = DEFAULT_EVENTS,
 ) -> DailyTable:
-    """Daily metrics from per-(sensor, date, period) sums (see module docstring for the formulas)."""
-    starts = None if events is None else (events.threshold_db, events.sensor, events.start_s)
-    return _daily(sums, sensor_ids, valid_threshold, starts, event_thresholds)
-
-
-def _daily(
-    sums: DaySums,
-    sensor_ids: Sequence[str] | None,
-    valid_threshold: float,
-    events: EventStarts | None,
-    event_thresholds: Sequence[float],
-) -> DailyTable:
+    """Daily metrics from per-(sensor, day, period) sums (see module docstring for the formulas)."""
     scheme = sums.scheme
     n_sensors = int(sums.sensor.max()) + 1 if len(sums) else 0
     ids = list(sensor_ids) if sensor_ids is not None else [str(i) for i in range(n_sensors)]
@@ -219,14 +242,15 @@ def _daily(
         laeq24 = level(sums.energy.sum(axis=1) / sums.seconds.sum(axis=1))
     lden = composite_level(levels, scheme)
     uniq_dates, inv = np.unique(sums.date_ordinal, return_inverse=True)
-    day_len = date_seconds(uniq_dates, sums.tz)[inv].astype(np.float64)
-    per_len = period_seconds(uniq_dates, scheme, sums.tz)[inv].astype(np.float64)
+    ds = sums.day_start_h
+    day_len = date_seconds(uniq_dates, sums.tz, day_start_h=ds)[inv].astype(np.float64)
+    per_len = period_seconds(uniq_dates, scheme, sums.tz, day_start_h=ds)[inv].astype(np.float64)
     coverage = np.minimum(1.0, sums.seconds.sum(axis=1) / day_len)
     with np.errstate(invalid="ignore", divide="ignore"):
         cov_p = np.where(per_len > 0, np.minimum(1.0, sums.seconds / per_len), np.nan)
     valid = np.all(np.where(np.isnan(cov_p), True, cov_p >= valid_threshold), axis=1)
     la = exceedance_levels(sums.hist_group, sums.hist_bin, sums.hist_seconds, len(sums), PERCENTS)
-    counts = _event_counts(events, sums, event_thresholds) if events is not None else {}
+    counts = _event_counts(events, sums, event_thresholds, event_params) if events is not None else {}
     return DailyTable(
         scheme=scheme,
         sensor_ids=ids,
@@ -242,6 +266,8 @@ def _daily(
         coverage_periods=cov_p,
         valid=valid,
         event_counts=counts,
+        lafmax_periods=sums.lafmax_periods,
+        day_start_h=ds,
     )
 
 
@@ -257,18 +283,43 @@ def daily_from_raw(
     scheme: str | PeriodScheme = "dk",
     tz: str = "Europe/Copenhagen",
     valid_threshold: float = 0.75,
-    event_thresholds: Sequence[float] | None = (65.0, 70.0),
+    day_start_h: int | None = None,
+    event_thresholds: Sequence[float] | None = EventParams.thresholds_db,
+    event_params: EventParams = DEFAULT_EVENTS,
 ) -> DailyTable:
     """Daily records from raw readings (``sensor`` = index into ``sensor_ids``; ``start_s`` UTC epoch s).
 
-    Event counts are included when ``event_thresholds`` is not None (events need raw readings).
+    ``day_start_h=None``: the scheme's day start (the noise day); 0: calendar dates. Event counts are
+    included when ``event_thresholds`` is not None (events need raw readings); NAT counts use
+    ``event_params.threshold_db``, merging and minimum duration ``event_params``.
     """
     sch = _resolve(scheme)
-    sums = day_sums_from_raw(sensor, start_s, interval_s, laeq, lafmax, lcpeak, scheme=sch, tz=tz)
+    ds = resolve_day_start(sch, day_start_h)
+    sums = day_sums_from_raw(
+        sensor, start_s, interval_s, laeq, lafmax, lcpeak, scheme=sch, tz=tz, day_start_h=ds
+    )
     ev = None
-    if event_thresholds is not None:  # counts need each event's start only
-        ev = event_starts(sensor, start_s, interval_s, laeq, thresholds_db=event_thresholds)
-    return _daily(sums, sensor_ids, valid_threshold, ev, event_thresholds or ())
+    thresholds: tuple[float, ...] = ()
+    if event_thresholds is not None:
+        thresholds = tuple(event_thresholds)
+        ev = find_events(
+            sensor,
+            start_s,
+            interval_s,
+            laeq,
+            lafmax,
+            thresholds_db=tuple(sorted({*thresholds, event_params.threshold_db})),
+            merge_gap_s=event_params.merge_gap_s,
+            min_duration_s=event_params.min_duration_s,
+        )
+    return daily_from_sums(
+        sums,
+        sensor_ids=sensor_ids,
+        valid_threshold=valid_threshold,
+        events=ev,
+        event_thresholds=thresholds,
+        event_params=event_params,
+    )
 
 
 def daily_from_rollups(
@@ -278,19 +329,24 @@ def daily_from_rollups(
     scheme: str | PeriodScheme = "dk",
     tz: str = "Europe/Copenhagen",
     valid_threshold: float = 0.75,
+    day_start_h: int | None = None,
     events: Events | None = None,
-    event_thresholds: Sequence[float] = (65.0, 70.0),
+    event_thresholds: Sequence[float] = EventParams.thresholds_db,
+    event_params: EventParams = DEFAULT_EVENTS,
 ) -> DailyTable:
     """Daily records from rollups; equal to :func:`daily_from_raw` on the readings they were made from.
 
-    Rollups carry no event information: pass ``events`` (from :func:`processing.events.find_events`) to get
-    the event counts columns.
+    Rollups carry no event information: pass ``events`` (from :func:`processing.events.find_events` with
+    ``event_thresholds`` and ``event_params.threshold_db`` among its thresholds) for the event columns.
     """
-    sums = day_sums_from_rollups(rollups, scheme=_resolve(scheme), tz=tz)
+    sch = _resolve(scheme)
+    ds = resolve_day_start(sch, day_start_h)
+    sums = day_sums_from_rollups(rollups, scheme=sch, tz=tz, day_start_h=ds)
     return daily_from_sums(
         sums,
         sensor_ids=sensor_ids,
         valid_threshold=valid_threshold,
         events=events,
         event_thresholds=event_thresholds,
+        event_params=event_params,
     )

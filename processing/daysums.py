@@ -1,4 +1,7 @@
-"""Per (sensor, local date, period) sums: the common ground of daily and annual metrics.
+"""Per (sensor, day, period) sums: the common ground of daily and annual metrics.
+
+A *day* starts at local ``day_start_h``:00 (:mod:`processing.periods`: the noise day 07→07 by default in
+the daily shells, calendar dates with 0). Accumulators are kept per (sensor, day, hour of that day).
 
 Raw readings and rollup rows are the same kind of thing for this module: a row with a start time, an energy
 ``Σ interval_s·10^(LAeq/10)``, measured seconds, maxima and a 0.1 dB histogram of seconds. Each row goes to
@@ -18,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from noiselab.processing.localtime import DAY_S, EPOCH_ORDINAL, zone_offsets
+from noiselab.processing.localtime import DAY_S, EPOCH_ORDINAL, HOUR_S, zone_offsets
 from noiselab.processing.periods import PeriodScheme, assign
 from noiselab.processing.rollups import Rollups, level_bins, sum_by
 from noiselab.processing.workspace import Workspace
@@ -47,13 +50,15 @@ class DaySums:
     hist_group: NDArray[np.int64]
     hist_bin: NDArray[np.int64]
     hist_seconds: NDArray[np.float64]
+    lafmax_periods: NDArray[np.float64]  # (groups, periods): max of reported LAFmax per period
+    day_start_h: int = 0
 
     def __len__(self) -> int:
         return int(self.sensor.shape[0])
 
 
 class _Accumulator:
-    """Dense accumulators over (sensor, date offset) keys and their 24 local clock hours.
+    """Dense accumulators over (sensor, day offset) keys and the 24 hours of each day (0 = day start).
 
     Energy and seconds are kept per local hour (folded into periods at the end); the 0.1 dB histogram per
     key is dense when it fits ``_DENSE_HIST_LIMIT`` entries, else a list of sparse parts.
@@ -67,8 +72,8 @@ class _Accumulator:
         self.n_bins = bin_hi - bin_lo + 1
         self.energy = np.zeros(self.n_keys * 24)
         self.seconds = np.zeros(self.n_keys * 24)
-        self.lafmax = np.full(self.n_keys, np.nan)
-        self.lcpeak = np.full(self.n_keys, np.nan)
+        self.lafmax = np.full(self.n_keys * 24, np.nan)
+        self.lcpeak = np.full(self.n_keys * 24, np.nan)
         self.dense = self.n_keys * self.n_bins <= _DENSE_HIST_LIMIT
         self.hist = np.zeros(self.n_keys * self.n_bins if self.dense else 0)
         self.sparse: list[tuple[NDArray[np.int64], NDArray[np.float64]]] = []
@@ -81,14 +86,15 @@ class _Accumulator:
         lafmax: NDArray[np.float64] | None,
         lcpeak: NDArray[np.float64] | None,
     ) -> None:
-        """Add rows by ``slot = key·24 + local hour`` (rollup rows: any order, any slots)."""
+        """Add rows by ``slot = key·24 + hour of the day`` (rollup rows: any order, any slots)."""
         self.energy += sum_by(slot, energy, self.energy.size)
         self.seconds += sum_by(slot, seconds, self.seconds.size)
-        self._maxima(slot // 24, lafmax, lcpeak)
+        self._maxima(slot, lafmax, lcpeak)
 
     def _maxima(
         self, key: NDArray[np.intp], lafmax: NDArray[np.float64] | None, lcpeak: NDArray[np.float64] | None
     ) -> None:
+        """Fold maxima into the per-(key, hour) slots ``key``."""
         if (lafmax is None and lcpeak is None) or key.size == 0:
             return
         ordered = bool(np.all(key[1:] >= key[:-1]))
@@ -138,7 +144,7 @@ class _Accumulator:
         e = np.bincount(slot, weights=energy, minlength=n_local)
         self.energy[first : first + n_local] += e if scale == 1.0 else e * scale
         if lafmax is not None or lcpeak is not None:
-            self._maxima(slot // 24 + k_lo, lafmax, lcpeak)
+            self._maxima(slot + first, lafmax, lcpeak)
         if n_local * self.n_bins <= _LOCAL_HIST_LIMIT:
             slot *= self.n_bins
             slot += cls
@@ -161,13 +167,16 @@ class _Accumulator:
         w = np.full(key.size, scale) if weights is None else weights
         self._add_flat_hist(0, key, sum_by(key, w, self.hist.size) if self.dense else w)
 
-    def finish(self, scheme: PeriodScheme, tz: str) -> DaySums:
-        table = scheme.hour_table()
+    def finish(self, scheme: PeriodScheme, tz: str, day_start_h: int) -> DaySums:
+        table = scheme.day_hour_table(day_start_h)
         n_p = len(scheme.periods)
         hours_e = self.energy.reshape(self.n_keys, 24)
         hours_s = self.seconds.reshape(self.n_keys, 24)
         energy = np.stack([hours_e[:, table == i].sum(axis=1) for i in range(n_p)], axis=1)
         seconds = np.stack([hours_s[:, table == i].sum(axis=1) for i in range(n_p)], axis=1)
+        hours_f = self.lafmax.reshape(self.n_keys, 24)
+        with np.errstate(invalid="ignore"):
+            fmax_p = np.stack([np.fmax.reduce(hours_f[:, table == i], axis=1) for i in range(n_p)], axis=1)
         present = np.flatnonzero(seconds.sum(axis=1) > 0)
         new_index = np.full(self.n_keys, -1, dtype=np.int64)
         new_index[present] = np.arange(present.size)
@@ -191,19 +200,21 @@ class _Accumulator:
             date_ordinal=(present % self.n_dates + self.date_lo).astype(np.int64),
             energy=energy[present],
             seconds=seconds[present],
-            lafmax=self.lafmax[present],
-            lcpeak=self.lcpeak[present],
+            lafmax=np.fmax.reduce(hours_f, axis=1)[present],
+            lcpeak=np.fmax.reduce(self.lcpeak.reshape(self.n_keys, 24), axis=1)[present],
             hist_group=hgroup[keep],
             hist_bin=(flat[keep] % self.n_bins + self.bin_lo).astype(np.int64),
             hist_seconds=hsec[keep],
+            lafmax_periods=fmax_p[present],
+            day_start_h=day_start_h,
         )
 
 
-def _empty(scheme: PeriodScheme, tz: str) -> DaySums:
+def _empty(scheme: PeriodScheme, tz: str, day_start_h: int) -> DaySums:
     i = np.zeros(0, dtype=np.int64)
     f = np.zeros(0)
     p = np.zeros((0, len(scheme.periods)))
-    return DaySums(scheme, tz, i, i, p, p, f, f, i, i, f)
+    return DaySums(scheme, tz, i, i, p, p, f, f, i, i, f, p, day_start_h)
 
 
 def _level_range(lv_all: NDArray[np.generic], ws: Workspace, chunk_rows: int) -> tuple[float, float]:
@@ -231,9 +242,12 @@ def day_sums_from_raw(
     *,
     scheme: PeriodScheme,
     tz: str,
+    day_start_h: int = 0,
     chunk_rows: int = 1 << 16,
 ) -> DaySums:
-    """Sums per (sensor index, local date, period) from raw readings, in chunks of ``chunk_rows``.
+    """Sums per (sensor index, day, period) from raw readings, in chunks of ``chunk_rows``.
+
+    Days start at local ``day_start_h``:00 (0: calendar dates; ``scheme.day_start_h``: the noise day).
 
     Readings with a non-finite LAeq or a non-positive interval are ignored (not measured time). One pass
     finds the ranges, one pass accumulates; each reading's local hour comes from one integer division of
@@ -248,21 +262,24 @@ def day_sums_from_raw(
     dur_all = np.broadcast_to(dur_in, (n,))
     fmax_all = None if lafmax is None else np.asarray(lafmax)
     cpk_all = None if lcpeak is None else np.asarray(lcpeak)
+    if not 0 <= day_start_h < 24:
+        raise ValueError("day_start_h must be within 0..23")
     if n == 0 or (scalar_dur and float(dur_in) <= 0):
-        return _empty(scheme, tz)
+        return _empty(scheme, tz, day_start_h)
     ws = Workspace(chunk_rows)
     lo_db, hi_db = _level_range(lv_all, ws, chunk_rows)
     if not np.isfinite(lo_db):
-        return _empty(scheme, tz)
+        return _empty(scheme, tz, day_start_h)
     b_lo = int(level_bins(lo_db)[()])
     b_hi = int(level_bins(hi_db)[()])
     clip = lo_db < 0.0 or hi_db > 199.9
     t_min, t_max = float(np.min(t_all)), float(np.max(t_all))
     offsets = zone_offsets(tz, t_min, t_max)
-    d_lo = (int(np.floor(t_min)) + int(offsets.offsets_s.min())) // DAY_S + EPOCH_ORDINAL
-    d_hi = (int(np.floor(t_max)) + int(offsets.offsets_s.max())) // DAY_S + EPOCH_ORDINAL
+    shift_s = day_start_h * HOUR_S
+    d_lo = (int(np.floor(t_min)) + int(offsets.offsets_s.min()) - shift_s) // DAY_S + EPOCH_ORDINAL
+    d_hi = (int(np.floor(t_max)) + int(offsets.offsets_s.max()) - shift_s) // DAY_S + EPOCH_ORDINAL
     acc = _Accumulator(int(np.max(sensor_all)) + 1, d_lo, d_hi, b_lo, b_hi)
-    base_s = (d_lo - EPOCH_ORDINAL) * DAY_S
+    base_s = (d_lo - EPOCH_ORDINAL) * DAY_S + shift_s
     keys_per_sensor = acc.n_dates * 24
     for lo in range(0, n, chunk_rows):
         hi = min(n, lo + chunk_rows)
@@ -296,22 +313,24 @@ def day_sums_from_raw(
             np.clip(cls, 0, 2000, out=cls)
         cls -= b_lo
         acc.add_chunk(slot, energy, cls, dur, fmax, cpk)
-    return acc.finish(scheme, tz)
+    return acc.finish(scheme, tz, day_start_h)
 
 
-def day_sums_from_rollups(r: Rollups, *, scheme: PeriodScheme, tz: str) -> DaySums:
-    """Sums per (sensor index, local date, period) from rollup rows.
+def day_sums_from_rollups(r: Rollups, *, scheme: PeriodScheme, tz: str, day_start_h: int = 0) -> DaySums:
+    """Sums per (sensor index, day, period) from rollup rows (days start at local ``day_start_h``:00).
 
     Raises ValueError when a bucket straddles a local period or date boundary (buckets not aligned with
     local hours, e.g. 3600-s buckets in a +05:45 zone): the result would not equal the raw computation.
     """
+    if not 0 <= day_start_h < 24:
+        raise ValueError("day_start_h must be within 0..23")
     if len(r) == 0:
-        return _empty(scheme, tz)
+        return _empty(scheme, tz, day_start_h)
     t = r.bucket_s.astype(np.float64)
     t_min, t_max = float(np.min(t)), float(np.max(t)) + r.bucket_size_s
     offsets = zone_offsets(tz, t_min, t_max)
-    a = assign(t, scheme, tz, offsets=offsets)
-    last = assign(t + (r.bucket_size_s - 1), scheme, tz, offsets=offsets)
+    a = assign(t, scheme, tz, offsets=offsets, day_start_h=day_start_h)
+    last = assign(t + (r.bucket_size_s - 1), scheme, tz, offsets=offsets, day_start_h=day_start_h)
     if np.any((last.period != a.period) | (last.date_ordinal != a.date_ordinal)):
         raise ValueError(
             f"{r.bucket_size_s}-s buckets do not align with local periods in {tz}; use smaller buckets"
@@ -322,6 +341,6 @@ def day_sums_from_rollups(r: Rollups, *, scheme: PeriodScheme, tz: str) -> DaySu
     b_hi = int(bins.max()) if bins.size else 0
     acc = _Accumulator(int(r.sensor.max()) + 1, d_lo, d_hi, b_lo, b_hi)
     key = r.sensor * acc.n_dates + (a.date_ordinal - d_lo)
-    acc.add_rows(key * 24 + a.hour, r.energy, r.seconds, r.lafmax, r.lcpeak)
+    acc.add_rows(key * 24 + (a.hour - day_start_h) % 24, r.energy, r.seconds, r.lafmax, r.lcpeak)
     acc.add_hist(key[r.hist_row], bins, r.hist_seconds)
-    return acc.finish(scheme, tz)
+    return acc.finish(scheme, tz, day_start_h)

@@ -45,6 +45,7 @@ from noiselab.processing.decibel import energy_mean, level
 from noiselab.processing.workspace import Workspace
 
 __all__ = [
+    "DEFAULT_EVENTS",
     "EventParams",
     "Events",
     "detect_passbys",
@@ -82,6 +83,9 @@ class EventParams:
             raise ValueError("merge_gap_s and min_duration_s must not be negative")
         if not all(math.isfinite(x) for x in (*self.thresholds_db, *self.nat_levels_db)):
             raise ValueError("thresholds_db and nat_levels_db must be finite")
+
+
+DEFAULT_EVENTS = EventParams()
 
 
 @dataclass(frozen=True)
@@ -280,7 +284,7 @@ def detect_passbys(
     interval_s: ArrayLike,
     lafmax_db: ArrayLike | None = None,
     *,
-    params: EventParams = EventParams(),
+    params: EventParams = DEFAULT_EVENTS,
 ) -> Events:
     """Pass-by events of ONE sensor above ``params.threshold_db`` (module docstring for the rule).
 

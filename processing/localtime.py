@@ -103,15 +103,20 @@ def wall_to_utc(wall_s: ArrayLike, offsets: ZoneOffsets) -> NDArray[np.int64]:
     return out
 
 
-def hour_starts(date_ordinals: ArrayLike, tz: str) -> NDArray[np.int64]:
-    """UTC instants at which each local date's clock reaches 00:00, 01:00, ..., 23:00 and the next 00:00.
+def hour_starts(date_ordinals: ArrayLike, tz: str, *, day_start_h: int = 0) -> NDArray[np.int64]:
+    """UTC instants at which the clock of each (noise) day reaches its 25 hour marks.
 
-    Returns shape ``(n, 25)``. On a spring-forward day the skipped hour has zero length; on a fall-back day
-    the repeated hour lasts two hours. ``diff`` along axis 1 gives each local hour's length in seconds.
+    Day D runs from D's local ``day_start_h``:00 to D+1's (``day_start_h=0``: the calendar date; 7: the
+    noise day 07:00 → 07:00). Returns shape ``(n, 25)``: the instants the local clock reaches
+    ``day_start_h + k`` hours after D's local midnight, k = 0..24. A skipped (spring-forward) hour has zero
+    length; a repeated (fall-back) hour lasts two hours. ``diff`` along axis 1 gives each hour's length.
     """
+    if not 0 <= day_start_h < 24:
+        raise ValueError("day_start_h must be within 0..23")
     d = np.asarray(date_ordinals, dtype=np.int64)
     if d.size == 0:
         return np.zeros((0, 25), dtype=np.int64)
-    wall = (d[:, None] - EPOCH_ORDINAL) * DAY_S + np.arange(25, dtype=np.int64)[None, :] * HOUR_S
+    hours = np.arange(day_start_h, day_start_h + 25, dtype=np.int64)
+    wall = (d[:, None] - EPOCH_ORDINAL) * DAY_S + hours[None, :] * HOUR_S
     offsets = zone_offsets(tz, float(wall.min()) - DAY_S, float(wall.max()) + DAY_S)
     return wall_to_utc(wall, offsets)

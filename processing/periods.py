@@ -14,8 +14,12 @@ scheme      day            evening         night           source
 ``ldn``     07–22, 15 h    —               22–07, 9 h +10  US DNL / ISO 1996-1
 ==========  =============  ==============  ==============  =====================
 
-The night period of local date D is the union of D's 00:00–07:00 and 22:00–24:00 (a calendar-day convention:
-the daily record of D covers D's 24 (23, 25) hours).
+The noise day (SPEC §5). Readings are assigned to a *day* that starts at ``day_start_h`` local time: by
+default the scheme's day start (07:00 in ``dk``/``eu``), so day D runs from D 07:00 to D+1 07:00 and its
+night is one whole night (22:00 D → 07:00 D+1 in ``dk``). A daylight-saving change then falls inside a
+night, which lasts 8 or 10 hours (``dk``) instead of 9; the day has 23 or 25 hours. ``day_start_h=0`` gives
+calendar dates (the night of D is then D's 00–07 plus 22–24). Periods always follow the actual local
+clock hour.
 """
 
 from __future__ import annotations
@@ -96,6 +100,16 @@ class PeriodScheme:
         return table
 
     @property
+    def day_start_h(self) -> int:
+        """Local hour at which the scheme's day period begins (the default start of a noise day)."""
+        i = self.index("day")
+        return self.periods[i if i is not None else 0].start_h
+
+    def day_hour_table(self, day_start_h: int) -> NDArray[np.intp]:
+        """Period index of each hour k = 0..23 of a day that starts at local hour ``day_start_h``."""
+        return np.roll(self.hour_table(), -day_start_h)
+
+    @property
     def weights_h(self) -> NDArray[np.float64]:
         return np.asarray([p.weight_h for p in self.periods], dtype=np.float64)
 
@@ -119,7 +133,7 @@ SCHEMES: dict[str, PeriodScheme] = {
 
 @dataclass(frozen=True)
 class LocalAssignment:
-    """Local date (ordinal), period index and local clock hour of each reading's start."""
+    """(Noise) day (ordinal), period index and local clock hour of each reading's start."""
 
     date_ordinal: NDArray[np.int64]
     period: NDArray[np.intp]
@@ -127,9 +141,16 @@ class LocalAssignment:
 
 
 def assign(
-    start_s: ArrayLike, scheme: PeriodScheme, tz: str, *, offsets: ZoneOffsets | None = None
+    start_s: ArrayLike,
+    scheme: PeriodScheme,
+    tz: str,
+    *,
+    offsets: ZoneOffsets | None = None,
+    day_start_h: int = 0,
 ) -> LocalAssignment:
-    """Map UTC epoch seconds to (local date ordinal, period index, local hour) in IANA zone ``tz``.
+    """Map UTC epoch seconds to (day ordinal, period index, local hour) in IANA zone ``tz``.
+
+    The day is the one starting at local ``day_start_h``:00 at or before the instant (0: calendar date).
 
     Vectorised: one ``searchsorted`` over the zone's offset changes in the range, then integer arithmetic on
     local seconds. A time in the repeated fall-back hour maps to that hour (e.g. 02) on both passes.
@@ -149,22 +170,29 @@ def assign(
     idx = np.searchsorted(offsets.starts_s, whole, side="right") - 1
     np.clip(idx, 0, len(offsets.starts_s) - 1, out=idx)
     loc = whole + offsets.offsets_s[idx]
-    days = loc // DAY_S
-    hour = ((loc - days * DAY_S) // HOUR_S).astype(np.intp)
+    cal = loc // DAY_S
+    hour = ((loc - cal * DAY_S) // HOUR_S).astype(np.intp)
+    days = cal if day_start_h == 0 else (loc - day_start_h * HOUR_S) // DAY_S
     return LocalAssignment(days + EPOCH_ORDINAL, scheme.hour_table()[hour], hour)
 
 
-def date_seconds(date_ordinals: ArrayLike, tz: str) -> NDArray[np.int64]:
-    """Actual length in seconds of each local date (82 800, 86 400 or 90 000 around DST changes)."""
-    b = hour_starts(date_ordinals, tz)
+def date_seconds(date_ordinals: ArrayLike, tz: str, *, day_start_h: int = 0) -> NDArray[np.int64]:
+    """Actual length in seconds of each (noise) day (82 800, 86 400 or 90 000 around DST changes)."""
+    b = hour_starts(date_ordinals, tz, day_start_h=day_start_h)
     return np.asarray(b[:, 24] - b[:, 0], dtype=np.int64)
 
 
-def period_seconds(date_ordinals: ArrayLike, scheme: PeriodScheme, tz: str) -> NDArray[np.int64]:
-    """Actual length in seconds of each period of each local date, shape ``(n_dates, n_periods)``."""
-    b = hour_starts(date_ordinals, tz)
+def period_seconds(
+    date_ordinals: ArrayLike, scheme: PeriodScheme, tz: str, *, day_start_h: int = 0
+) -> NDArray[np.int64]:
+    """Actual length in seconds of each period of each (noise) day, shape ``(n_dates, n_periods)``.
+
+    With ``day_start_h=7`` and ``dk``, the night of the day of the spring change lasts 8 h, of the autumn
+    change 10 h; with ``day_start_h=0`` the 23/25-h date's night is the one that is shorter/longer.
+    """
+    b = hour_starts(date_ordinals, tz, day_start_h=day_start_h)
     hour_len = np.diff(b, axis=1)
-    table = scheme.hour_table()
+    table = scheme.day_hour_table(day_start_h)
     out = np.zeros((b.shape[0], len(scheme.periods)), dtype=np.int64)
     for i in range(len(scheme.periods)):
         out[:, i] = hour_len[:, table == i].sum(axis=1)

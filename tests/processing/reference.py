@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 PERIODS = {
@@ -24,16 +24,19 @@ def period_of(hour: int, scheme: str) -> str:
 
 
 def daily(
-    readings: list[tuple[str, float, float, float]], scheme: str, tz: str
+    readings: list[tuple[str, float, float, float]], scheme: str, tz: str, day_start_h: int = 0
 ) -> dict[tuple[str, str], dict[str, float | None]]:
-    """(sensor_id, start_s, interval_s, laeq) rows -> {(sensor, date): {lday, ..., lden, laeq24}}."""
+    """(sensor_id, start_s, interval_s, laeq) rows -> {(sensor, date): {lday, ..., lden, laeq24}}.
+
+    The date of a reading is that of its local wall-clock time minus ``day_start_h`` hours (the noise day).
+    """
     zone = ZoneInfo(tz)
     energy: dict[tuple[str, str, str], float] = defaultdict(float)
     seconds: dict[tuple[str, str, str], float] = defaultdict(float)
     keys = set()
     for sensor, start, interval, laeq in readings:
         local = datetime.fromtimestamp(start, tz=UTC).astimezone(zone)
-        day = local.date().isoformat()
+        day = (local.replace(tzinfo=None) - timedelta(hours=day_start_h)).date().isoformat()
         p = period_of(local.hour, scheme)
         energy[sensor, day, p] += interval * 10 ** (laeq / 10)
         seconds[sensor, day, p] += interval

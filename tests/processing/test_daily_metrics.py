@@ -12,15 +12,17 @@ from noiselab.processing.daily import RECORD_KEYS, daily_from_raw, daily_from_ro
 from noiselab.processing.events import find_events
 from noiselab.processing.rollups import merge, rollup
 from tests.processing import reference
-from tests.processing.layout import CPH, day_span_s, hourly_profile_readings
+from tests.processing.layout import CPH, day_span_s, hourly_profile_readings, noise_day_span_s
 
 JUNE = date(2026, 6, 10)
-SPRING = date(2026, 3, 29)
-AUTUMN = date(2026, 10, 25)
+# noise days (07:00 -> 07:00) that contain the DST changes of 2026-03-29 02:00 and 2026-10-25 03:00
+SPRING = date(2026, 3, 28)
+AUTUMN = date(2026, 10, 24)
 
 
 def one_day(level_db: float, day: date = JUNE, interval_s: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    t0, t1 = day_span_s(day)
+    """Readings over the noise day ``day`` (local 07:00 to the next day's 07:00)."""
+    t0, t1 = noise_day_span_s(day)
     t = np.arange(t0, t1, interval_s, dtype=np.int64)
     return t, np.full(t.size, level_db)
 
@@ -67,9 +69,31 @@ def test_dst_days_full_data_gives_full_coverage(day: date, hours: int) -> None:
     assert rec["lden"] == 61.67  # nominal weights whatever the night's actual length
 
 
+@pytest.mark.parametrize(("day", "night_h"), [(SPRING, 8), (AUTUMN, 10), (JUNE, 9)])
+def test_the_noise_day_holds_one_whole_night_across_dst(day: date, night_h: int) -> None:
+    """Night 22:00 D -> 07:00 D+1 at 50 dB, the rest at 60 dB: Lnight is that one night, 8/9/10 h long."""
+    t, lv = one_day(60.0, day)
+    _, t1 = noise_day_span_s(day)
+    night_start = t1 - night_h * 3600  # 22:00 local on D: the night ends with the noise day
+    lv[t >= night_start] = 50.0
+    (rec,) = daily_from_raw(np.zeros(t.size, int), t, 1, lv).to_records()
+    assert rec["lnight"] == 50.0 and rec["lday"] == rec["levening"] == 60.0
+    assert rec["coverage_night"] == 1.0 and rec["coverage"] == 1.0
+    # Lden = 10·lg((12·10^6 + 3·10^6.5 + 9·10^((50+10)/10)) / 24) = 61.04 dB whatever the night's length
+    assert rec["lden"] == 61.04
+    # half the night missing: coverage is measured against the actual 8/9/10 hours
+    keep = t < night_start + night_h * 1800
+    (rec,) = daily_from_raw(np.zeros(keep.sum(), int), t[keep], 1, lv[keep]).to_records()
+    assert rec["coverage_night"] == 0.5 and rec["valid"] is False
+    # calendar days instead: the same readings split over D and D+1, each with part of a night
+    recs = daily_from_raw(np.zeros(t.size, int), t, 1, lv, day_start_h=0).to_records()
+    assert [r["date"] for r in recs] == [day.isoformat(), date.fromordinal(day.toordinal() + 1).isoformat()]
+    assert recs[0]["lnight"] == 50.0 and recs[1]["lnight"] == 50.0 and recs[0]["coverage_night"] < 1
+
+
 def test_gaps_are_not_silence_and_missing_period_gives_null_lden() -> None:
     t, lv = one_day(60.0)
-    hour = (t - t[0]) // 3600
+    hour = (7 + (t - t[0]) // 3600) % 24  # local clock hour (no DST in June)
     keep = (hour < 7) | (hour >= 19)  # no daytime data at all
     (rec,) = daily_from_raw(np.zeros(keep.sum(), int), t[keep], 1, lv[keep]).to_records()
     assert rec["lday"] is None and rec["lden"] is None
@@ -79,7 +103,7 @@ def test_gaps_are_not_silence_and_missing_period_gives_null_lden() -> None:
 
 def test_validity_threshold() -> None:
     t, lv = one_day(60.0)
-    keep = ((t - t[0]) // 3600) != 20  # evening 19-22 loses one of its three hours: 67 % < 75 %
+    keep = ((t - t[0]) // 3600) != 13  # 20:00-21:00: evening 19-22 loses one of 3 hours, 67 % < 75 %
     (rec,) = daily_from_raw(np.zeros(keep.sum(), int), t[keep], 1, lv[keep]).to_records()
     assert rec["valid"] is False and rec["levening"] == 60.0 and rec["lden"] == 66.67
     (rec,) = daily_from_raw(np.zeros(keep.sum(), int), t[keep], 1, lv[keep], valid_threshold=0.6).to_records()
@@ -87,7 +111,7 @@ def test_validity_threshold() -> None:
 
 
 def test_mixed_intervals_and_several_sensors() -> None:
-    t0, t1 = day_span_s(JUNE)
+    t0, t1 = noise_day_span_s(JUNE)
     parts = []
     for sensor, interval, level_db in [(0, 1, 50.0), (1, 10, 60.0), (2, 60, 70.0)]:
         t = np.arange(t0, t1, interval)
@@ -141,7 +165,7 @@ def test_lden_against_acoustic_toolbox(rng: np.random.Generator) -> None:
         warnings.simplefilter("ignore", PendingDeprecationWarning)
         from acoustic_toolbox.descriptors import lden as at_lden
 
-    t0, _ = day_span_s(JUNE)
+    t0, _ = noise_day_span_s(JUNE)
     t = t0 + np.arange(0, 86400, 5)
     lv = rng.uniform(35, 85, t.size)
     for scheme, hours in [("dk", (12, 3, 9)), ("eu", (12, 4, 8))]:
@@ -159,9 +183,11 @@ def test_against_plain_python_reference(rng: np.random.Generator) -> None:
     lv = np.round(rng.uniform(30, 90, n), 1)
     ids = ["x", "y", "z"]
     rows = [(ids[s], float(a), float(d), float(v)) for s, a, d, v in zip(sensor, start, dur, lv, strict=True)]
-    for scheme in ("dk", "eu"):
-        want = reference.daily(rows, scheme, CPH)
-        got = daily_from_raw(sensor, start, dur, lv, sensor_ids=ids, scheme=scheme).to_records()
+    for scheme, day_start_h in (("dk", 7), ("eu", 7), ("dk", 0), ("eu", 0)):
+        want = reference.daily(rows, scheme, CPH, day_start_h)
+        got = daily_from_raw(
+            sensor, start, dur, lv, sensor_ids=ids, scheme=scheme, day_start_h=day_start_h
+        ).to_records()
         assert len(got) == len(want)
         for rec in got:
             ref = want[rec["sensor_id"], rec["date"]]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+from datetime import date
 
 import numpy as np
 from hypothesis import given
@@ -8,7 +9,7 @@ from hypothesis import strategies as st
 
 from noiselab.processing.daily import daily_from_raw
 from noiselab.processing.events import emergence, facade_correction, find_events, intermittency_ratio
-from tests.processing.layout import day_span_s, local_midnight_utc
+from tests.processing.layout import local_midnight_utc, noise_day_span_s
 
 
 def im_ratio_db_port(levels: list[float], c: float = 3.0) -> float:
@@ -67,17 +68,30 @@ def test_event_max_uses_lafmax_when_reported_and_order_does_not_matter() -> None
     assert len(ev) == 1 and ev.max_db[0] == 84.0 and ev.duration_s[0] == 30 and ev.n_readings[0] == 3
 
 
-def test_daily_event_counts_per_day_and_night() -> None:
-    day = __import__("datetime").date(2026, 6, 10)
-    t0, t1 = day_span_s(day)
+def test_daily_event_counts_nat_and_night_maximum() -> None:
+    day = date(2026, 6, 10)
+    t0, t1 = noise_day_span_s(day)  # 07:00 June 10 -> 07:00 June 11 local
     t = np.arange(t0, t1, 1)
     lv = np.full(t.size, 55.0)
-    for hour, level_db in [(2, 68.0), (3, 75.0), (12, 75.0), (23, 66.0)]:
-        lv[hour * 3600 + 100 : hour * 3600 + 110] = level_db
-    (rec,) = daily_from_raw(np.zeros(t.size, int), t, 1, lv).to_records()
+    fmax = np.full(t.size, np.nan)
+    clock = (7 + (t - t0) // 3600) % 24  # local clock hour (no DST in June)
+    for hour, level_db in [(2, 68.0), (3, 75.0), (12, 75.0), (23, 66.0)]:  # 02 and 03 are on June 11
+        run = np.flatnonzero(clock == hour)[100:110]
+        lv[run] = level_db
+        fmax[run] = level_db + 6.0
+    fmax[np.flatnonzero(clock == 3)[500]] = 71.0  # a reported LAFmax outside any event still counts as max
+    (rec,) = daily_from_raw(np.zeros(t.size, int), t, 1, lv, fmax).to_records()
+    assert rec["date"] == "2026-06-10"
     assert rec["n_events_65"] == 4 and rec["n_events_65_night"] == 3
     assert rec["n_events_70"] == 2 and rec["n_events_70_night"] == 1
-    assert local_midnight_utc(day) == t0
+    # NAT at the 70 dB threshold by event max (LAFmax 81 dB for both 75-dB runs)
+    assert (rec["nat70"], rec["nat75"], rec["nat80"]) == (2, 2, 2)
+    assert (rec["nat70_night"], rec["nat80_night"]) == (1, 1)
+    assert rec["lafmax_night"] == 81.0 and rec["lafmax_day"] == 81.0 and rec["lafmax_evening"] is None
+    # calendar days: the night events of 02:00 and 03:00 belong to June 11
+    recs = daily_from_raw(np.zeros(t.size, int), t, 1, lv, fmax, day_start_h=0).to_records()
+    assert [r["n_events_65"] for r in recs] == [2, 2]
+    assert local_midnight_utc(day) < t0
 
 
 def test_emergence_and_facade() -> None:

@@ -65,3 +65,16 @@ def test_fall_back_hour_counts_twice_as_02() -> None:
     a = assign(t, SCHEMES["dk"], CPH)
     assert set(a.hour.tolist()) == {2}
     assert set(a.date_ordinal.tolist()) == {date(2026, 10, 25).toordinal()}
+
+
+def test_noise_day_lengths_and_nights_across_both_dst_changes() -> None:
+    dk = SCHEMES["dk"]
+    days = [date(2026, 3, 28).toordinal(), date(2026, 10, 24).toordinal(), date(2026, 6, 10).toordinal()]
+    assert date_seconds(days, CPH, day_start_h=7).tolist() == [23 * 3600, 25 * 3600, 24 * 3600]
+    nights = period_seconds(days, dk, CPH, day_start_h=7)[:, dk.index("night")]
+    assert (nights // 3600).tolist() == [8, 10, 9]
+    # 06:59:59 local on 29 March (summer time, UTC+2) still belongs to the noise day of 28 March
+    t = datetime(2026, 3, 29, 4, 59, 59, tzinfo=UTC).timestamp()
+    a = assign([t, t + 1], dk, CPH, day_start_h=7)
+    assert a.date_ordinal.tolist() == [date(2026, 3, 28).toordinal(), date(2026, 3, 29).toordinal()]
+    assert a.hour.tolist() == [6, 7] and [dk.names[p] for p in a.period] == ["night", "day"]
