@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from noiselab.store.registry.alerts import Alerts, Leases
 from noiselab.store.registry.base import ApiKey, DeadLetter, Registry, Sensor
+from noiselab.store.registry.history import SensorHistory
 from noiselab.store.registry.keys import ApiKeys
 from noiselab.store.registry.migrations import migrate
 from noiselab.store.registry.profiles import TargetProfiles
 from noiselab.store.registry.sensors import Sensors, dumps_raw
 from noiselab.store.registry.sql import SqlDatabase, SqliteSql
+from noiselab.store.registry.status import SensorStatuses
 
 __all__ = [
     "ApiKey",
@@ -37,6 +40,10 @@ class SqlRegistry(Sensors):
         migrate(db)
         self.keys = ApiKeys(db)
         self.profiles = TargetProfiles(db)
+        self.status = SensorStatuses(db)
+        self.history = SensorHistory(db)
+        self.alerts = Alerts(db)
+        self.leases = Leases(db)
 
     def ping(self) -> None:
         self.db.ping()
