@@ -78,7 +78,7 @@ class Alerts:
         """Delete a rule and its states; its alerts and pending deliveries stay (they are history)."""
         with self.db.transaction() as cur:
             cur.execute("DELETE FROM alert_rules WHERE rule_id = ?", (rule_id,))
-            gone = cur.rowcount > 0
+            gone = bool(cur.rowcount > 0)
             cur.execute("DELETE FROM alert_states WHERE rule_id = ?", (rule_id,))
         return gone
 
@@ -222,9 +222,9 @@ class Alerts:
             by_id[a_id]["deliveries"].append(d)
             index[(a_id, st, int(ch))] = d
         for a_id, st, ch, at, ok, outcome in attempts:
-            d = index.get((a_id, st, int(ch)))
-            if d is not None:
-                d["attempt_log"].append({"at_ms": int(at), "ok": bool(ok), "outcome": outcome})
+            found = index.get((a_id, st, int(ch)))
+            if found is not None:
+                found["attempt_log"].append({"at_ms": int(at), "ok": bool(ok), "outcome": outcome})
         return [by_id[a["alert_id"]] for a in out]
 
 
