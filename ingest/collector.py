@@ -18,7 +18,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import unquote, urlparse
 
 import paho.mqtt.client as mqtt
@@ -28,20 +28,12 @@ from paho.mqtt.properties import Properties
 
 from noiselab.domain.errors import StoreUnavailable
 from noiselab.ingest import metrics
-from noiselab.ingest.decoders import Message, format_for_topic
+from noiselab.ingest.decoders import MQTT_FORMATS, Message, route, subscriptions
 from noiselab.ingest.pipeline import Outcome, Pipeline, decode_message
 from noiselab.store.base import ReadingStore
 from noiselab.store.registry import Registry
 
 log = logging.getLogger(__name__)
-
-TOPICS = {
-    "native": "noise/+/+/levels",
-    "chirpstack": "application/+/device/+/event/up",
-    "tts": "v3/+/devices/+/up",
-    "sensorthings": "v1.1/+/Observations",
-}
-
 
 @dataclass(frozen=True)
 class MqttTarget:
@@ -73,7 +65,8 @@ class CollectorConfig:
     client_id: str = "noiselab-collector"
     session_expiry_s: int = 7 * 86400
     shared_group: str | None = None
-    sources: tuple[str, ...] = tuple(TOPICS)
+    sources: tuple[str, ...] = MQTT_FORMATS  # formats subscribed to (their declared subscriptions)
+    topic_prefixes: tuple[str, ...] = ("",)  # "" plus bridge prefixes ending in "/"
     max_unacked: int = 1000
     batch_size: int = 5000
     batch_wait_s: float = 0.25
@@ -176,10 +169,8 @@ class Collector:
 
     # --- paho callbacks (network thread) ------------------------------------------------------------
     def _subscriptions(self) -> list[tuple[str, int]]:
-        prefix = (
-            f"$share/{self.cfg.shared_group}/" if self.cfg.shared_group and self.cfg.protocol == "5" else ""
-        )
-        return [(prefix + TOPICS[s], 1) for s in self.cfg.sources if s in TOPICS]
+        group = self.cfg.shared_group if self.cfg.protocol == "5" else None
+        return [(t, 1) for t in subscriptions(self.cfg.sources, self.cfg.topic_prefixes, group)]
 
     def _on_connect(
         self, client: mqtt.Client, userdata: object, flags: object, reason: object, props: object
@@ -221,12 +212,17 @@ class Collector:
 
     # --- writer thread ------------------------------------------------------------------------------
     def _decode(self, p: _Pending) -> Outcome:
-        fmt = format_for_topic(p.topic)
+        found = route(p.topic, self.cfg.topic_prefixes, self.cfg.sources)
+        fmt = found.format if found else None
         metrics.MESSAGES.labels(fmt or "unknown").inc()
-        message = Message(topic=p.topic, headers={}, body=p.raw, received_s=p.received_s)
+        # decoders see the topic without its bridge prefix; a dead letter keeps the topic as received
+        topic = found.topic if found else p.topic
+        message = Message(topic=topic, headers={}, body=p.raw, received_s=p.received_s)
         out = decode_message(fmt, message, self.pipeline.rules())
-        if fmt == "native":
-            out.vendor = p.topic.split("/")[1]
+        if topic != p.topic:
+            out.message = replace(out.message, topic=p.topic)
+        if fmt == "native" and found is not None and found.fields:
+            out.vendor = found.fields["vendor"]
         return out
 
     def _take_batch(self) -> list[_Pending]:

@@ -9,16 +9,11 @@
 
 from __future__ import annotations
 
-import re
-
 from noiselab.domain.errors import InvalidReading
 from noiselab.domain.readings import parse_time_s
 from noiselab.ingest.decoders.body import as_object, as_str, load_json, require, top_object
 from noiselab.ingest.decoders.lorawan import uplink_reading
-from noiselab.ingest.decoders.message import Decoded, Message, SensorRules
-
-TOPIC_RE = re.compile(r"^application/[^/]+/device/[^/]+/event/up$")
-_TOPIC_ANY_EVENT = re.compile(r"(?:^|/)application/[^/]+/device/(?P<dev>[^/]+)/event/(?P<event>[^/]+)$")
+from noiselab.ingest.decoders.message import Decoded, Format, Message, SensorRules
 
 
 def decode(message: Message, rules: SensorRules) -> Decoded:
@@ -36,7 +31,7 @@ def decode(message: Message, rules: SensorRules) -> Decoded:
         envelope["object"],
         source_id=dev_eui,
         time_s=_time_s(envelope, message),
-        fmt="chirpstack",
+        fmt=FORMAT,
         source="chirpstack",
         dedupe_id=dedupe if isinstance(dedupe, str) and dedupe else None,
         message=message,
@@ -48,14 +43,13 @@ def decode(message: Message, rules: SensorRules) -> Decoded:
 def _check_topic(topic: str | None, dev_eui: str) -> None:
     if topic is None:
         return
-    m = _TOPIC_ANY_EVENT.search(topic)
-    if m is None:
-        return  # bridged under another prefix: nothing to cross-check
-    if m.group("event") != "up":
-        raise InvalidReading("bad_topic", f"only 'up' events carry readings, got event {m.group('event')!r}")
-    if m.group("dev").lower() != dev_eui:
+    FORMAT.check_topic(topic)
+    fields = FORMAT.topic_fields(topic)
+    assert fields is not None
+    if fields["dev_eui"].lower() != dev_eui:
         raise InvalidReading(
-            "topic_mismatch", f"topic names device {m.group('dev')!r} but deviceInfo.devEui is {dev_eui!r}"
+            "topic_mismatch",
+            f"topic names device {fields['dev_eui']!r} but deviceInfo.devEui is {dev_eui!r}",
         )
 
 
@@ -68,3 +62,14 @@ def _time_s(envelope: dict[str, object], message: Message) -> float:
             if isinstance(rx, dict) and rx.get("nsTime") is not None:
                 return parse_time_s(rx["nsTime"], what="rxInfo.nsTime")
     return message.received_s
+
+
+FORMAT = Format(
+    name="chirpstack",
+    title="ChirpStack v4 uplink",
+    decode=decode,
+    default_interval_s=60.0,  # LoRaWAN sound sensors commonly report every minute
+    topics=("application/{application_id}/device/{dev_eui}/event/up",),
+    # the network server writes the topic; its other events (join, status, ...) are normal traffic, not ours
+    subscriptions=("application/+/device/+/event/up",),
+)

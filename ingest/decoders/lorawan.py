@@ -11,7 +11,7 @@ from noiselab.domain.errors import InvalidReading
 from noiselab.domain.readings import Reading, make_reading
 from noiselab.ingest.decoders.body import json_type
 from noiselab.ingest.decoders.fields import map_levels
-from noiselab.ingest.decoders.message import Message, SensorRules
+from noiselab.ingest.decoders.message import Format, Message, SensorRules
 
 
 def uplink_reading(
@@ -19,7 +19,7 @@ def uplink_reading(
     *,
     source_id: str,
     time_s: float,
-    fmt: str,
+    fmt: Format,
     source: str,
     dedupe_id: str | None,
     message: Message,

@@ -14,8 +14,6 @@ its position) and keeps the rest, unless the batch's own fields (``start``, ``in
 
 from __future__ import annotations
 
-import re
-
 from noiselab.domain.errors import InvalidReading
 from noiselab.domain.readings import (
     Reading,
@@ -26,10 +24,8 @@ from noiselab.domain.readings import (
     parse_time_s,
 )
 from noiselab.ingest.decoders.body import check_items, json_type, load_json, require
-from noiselab.ingest.decoders.message import Decoded, Message, SensorRules
+from noiselab.ingest.decoders.message import Decoded, Format, Message, SensorRules, decode_items
 
-TOPIC_RE = re.compile(r"^noise/[^/]+/[^/]+/levels$")
-_TOPIC_SENSOR = re.compile(r"(?:^|/)noise/[^/]+/(?P<sensor>[^/]+)/levels$")
 OPTIONAL_LEVELS = ("lafmax", "lafmin", "lcpeak")
 
 
@@ -37,19 +33,9 @@ def decode(message: Message, rules: SensorRules) -> Decoded:
     data = load_json(message.body)
     topic_sensor = _topic_sensor(message.topic)
     if isinstance(data, list):
-        check_items(len(data))
-        out = Decoded([], [])
-        for i, item in enumerate(data):
-            try:
-                if not isinstance(item, dict):
-                    raise InvalidReading(
-                        "bad_type", f"each array item must be a JSON object, got {json_type(item)}"
-                    )
-                out.readings.append(_single(_lower_keys(item), topic_sensor, message, rules))
-            except InvalidReading as err:
-                err.index = i
-                out.refused.append(err)
-        return out
+        return decode_items(
+            data, lambda item: _single(_lower_keys(item), topic_sensor, message, rules), "array item"
+        )
     if not isinstance(data, dict):
         raise InvalidReading(
             "bad_shape", f"body must be a reading, a batch or an array of readings, got {json_type(data)}"
@@ -63,12 +49,10 @@ def decode(message: Message, rules: SensorRules) -> Decoded:
 def _topic_sensor(topic: str | None) -> str | None:
     if topic is None:
         return None
-    m = _TOPIC_SENSOR.search(topic)
-    if m is None:
-        raise InvalidReading(
-            "bad_topic", f"native readings go to noise/{{vendor}}/{{sensor_id}}/levels, got {topic[:200]!r}"
-        )
-    return check_sensor_id(m.group("sensor"))
+    FORMAT.check_topic(topic)
+    fields = FORMAT.topic_fields(topic)
+    assert fields is not None
+    return check_sensor_id(fields["sensor_id"])
 
 
 def _lower_keys(obj: dict[str, object]) -> dict[str, object]:
@@ -104,7 +88,7 @@ def _start_s(fields: dict[str, object]) -> float:
 
 def _interval(fields: dict[str, object], sensor_id: str, rules: SensorRules) -> object:
     value = fields.get("interval_s")
-    return rules.interval_for(sensor_id, "native") if value is None else value
+    return rules.interval_for(sensor_id, FORMAT) if value is None else value
 
 
 def _single(
@@ -158,3 +142,13 @@ def _batch(
         source="native",
     )
     return Decoded(readings, refused)
+
+
+FORMAT = Format(
+    name="native",
+    title="noiselab native readings",
+    decode=decode,
+    default_interval_s=1.0,  # SPEC §3: "else 1"
+    topics=("noise/{vendor}/{sensor_id}/levels",),
+    subscriptions=("noise/#",),  # broad: a wrong shape under noise/ becomes a counted bad_topic
+)

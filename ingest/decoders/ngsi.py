@@ -1,8 +1,11 @@
 """FIWARE ``NoiseLevelObserved`` entities over HTTP: NGSI v2 key-values, NGSI v2 normalized, NGSI-LD
 (normalized or concise).
 
-Body: one entity, an array of entities, or a notification ``{"data": [entities...]}`` (v2 and LD).
-With several entities, each bad one is refused on its own (``index`` = its position).
+Body: one entity, an array of entities, or a notification, as a context broker's subscription sends it:
+NGSI v2 ``{"subscriptionId": "...", "data": [entities...]}`` and NGSI-LD
+``{"id": "urn:ngsi-ld:Notification:...", "type": "Notification", "subscriptionId": "...",
+"notifiedAt": "...", "data": [entities...]}``. With several
+entities, each bad one is refused on its own (``index`` = its position in ``data`` or the array).
 
 - sensor id: ``refDevice`` without a ``urn:ngsi-ld:Device:`` prefix; else the entity ``id`` without a
   ``urn:ngsi-ld:NoiseLevelObserved:`` prefix. Ids are not rewritten: one with characters outside
@@ -19,9 +22,9 @@ from __future__ import annotations
 
 from noiselab.domain.errors import InvalidReading
 from noiselab.domain.readings import Reading, make_reading, parse_time_s
-from noiselab.ingest.decoders.body import check_items, json_type, load_json
+from noiselab.ingest.decoders.body import json_type, load_json
 from noiselab.ingest.decoders.fields import map_levels
-from noiselab.ingest.decoders.message import Decoded, Message, SensorRules
+from noiselab.ingest.decoders.message import Decoded, Format, Message, SensorRules, decode_items
 
 ENTITY_TYPE = "NoiseLevelObserved"
 DEVICE_PREFIX = "urn:ngsi-ld:Device:"
@@ -33,7 +36,8 @@ _META = frozenset(
 
 def decode(message: Message, rules: SensorRules) -> Decoded:
     data = load_json(message.body)
-    if isinstance(data, dict) and "data" in data and "id" not in data:
+    if _is_notification(data):
+        assert isinstance(data, dict)
         data = data["data"]
         if not isinstance(data, list):
             raise InvalidReading("bad_type", f"a notification's data must be an array, got {json_type(data)}")
@@ -44,17 +48,17 @@ def decode(message: Message, rules: SensorRules) -> Decoded:
             "bad_shape",
             f"body must be an entity, an array of entities or a notification, got {json_type(data)}",
         )
-    check_items(len(data))
-    out = Decoded([], [])
-    for i, item in enumerate(data):
-        try:
-            if not isinstance(item, dict):
-                raise InvalidReading("bad_type", f"each entity must be a JSON object, got {json_type(item)}")
-            out.readings.append(_entity(item, message, rules))
-        except InvalidReading as err:
-            err.index = i
-            out.refused.append(err)
-    return out
+    return decode_items(data, lambda item: _entity(item, message, rules), "entity")
+
+
+def _is_notification(data: object) -> bool:
+    """An NGSI-LD notification (``"type": "Notification"``) or an NGSI v2 one (``subscriptionId`` and
+    ``data``, no entity ``id``); an entity with a ``data`` attribute is not one."""
+    if not isinstance(data, dict) or "data" not in data:
+        return False
+    if data.get("type") == "Notification":
+        return True
+    return "id" not in data and ("subscriptionId" in data or "type" not in data)
 
 
 def value_of(attribute: object) -> object:
@@ -123,7 +127,7 @@ def _period(entity: dict[str, object], sensor_id: str, rules: SensorRules) -> tu
         if end_s <= start_s:
             raise InvalidReading("bad_interval", "dateObservedTo must be later than dateObservedFrom")
         return start_s, end_s - start_s
-    interval_s = rules.interval_for(sensor_id, "ngsi")
+    interval_s = rules.interval_for(sensor_id, FORMAT)
     if start is not None:
         return parse_time_s(start, what="dateObservedFrom"), interval_s
     if end is None:
@@ -134,3 +138,11 @@ def _period(entity: dict[str, object], sensor_id: str, rules: SensorRules) -> tu
             )
         return rules.start_for(sensor_id, parse_time_s(end, what="dateObserved"), interval_s), interval_s
     return parse_time_s(end, what="dateObservedTo") - interval_s, interval_s
+
+
+FORMAT = Format(
+    name="ngsi",
+    title="FIWARE NoiseLevelObserved (NGSI v2, NGSI-LD)",
+    decode=decode,
+    default_interval_s=60.0,  # only for an instant dateObserved
+)

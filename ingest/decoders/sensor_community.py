@@ -17,7 +17,7 @@ from noiselab.domain.errors import InvalidReading
 from noiselab.domain.readings import check_sensor_id, make_reading
 from noiselab.ingest.decoders.body import as_object, json_type, load_json, top_object
 from noiselab.ingest.decoders.fields import level_of, no_laeq
-from noiselab.ingest.decoders.message import Decoded, Message, SensorRules
+from noiselab.ingest.decoders.message import Decoded, Format, Message, SensorRules
 
 _PREFIX = re.compile(r"^(?:DNMS_)?noise_")
 _DECIMAL = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
@@ -50,7 +50,7 @@ def decode(message: Message, rules: SensorRules) -> Decoded:
     if "laeq" not in levels:
         raise no_laeq(seen, what="sensordatavalues")
     sensor_id = rules.sensor_for(source_id)
-    interval_s = rules.interval_for(sensor_id, "sensor-community")
+    interval_s = rules.interval_for(sensor_id, FORMAT)
     reading = make_reading(
         sensor_id=sensor_id,
         start_s=rules.start_for(sensor_id, message.received_s, interval_s),
@@ -85,3 +85,11 @@ def _number(value: object, what: str) -> object:
             return float(text)  # refused as not_finite by the level check
         raise InvalidReading("bad_type", f"{what} must be a decimal number, got {value[:40]!r}")
     return value
+
+
+FORMAT = Format(
+    name="sensor-community",
+    title="sensor.community (airrohr) DNMS push",
+    decode=decode,
+    default_interval_s=145.0,  # the firmware's usual send interval
+)

@@ -21,11 +21,10 @@ import re
 
 from noiselab.domain.errors import InvalidReading
 from noiselab.domain.readings import Reading, make_reading, parse_time_s
-from noiselab.ingest.decoders.body import as_object, check_items, json_type, load_json
-from noiselab.ingest.decoders.message import Decoded, Message, SensorRules
+from noiselab.ingest.decoders.body import as_object, json_type, load_json
+from noiselab.ingest.decoders.message import Decoded, Format, Message, SensorRules, decode_items
 
-TOPIC_RE = re.compile(r"^v1\.[01]/Datastreams\([^/]+\)/Observations$")
-_TOPIC_ID = re.compile(r"(?:^|/)v1\.[01]/Datastreams\((?P<id>\d+|'[^'/]*')\)/Observations$")
+_ID = re.compile(r"\d+|'[^'/]*'")
 
 
 def decode(message: Message, rules: SensorRules) -> Decoded:
@@ -37,26 +36,20 @@ def decode(message: Message, rules: SensorRules) -> Decoded:
         raise InvalidReading(
             "bad_shape", f"body must be an Observation or an array of them, got {json_type(data)}"
         )
-    check_items(len(data))
-    out = Decoded([], [])
-    for i, item in enumerate(data):
-        try:
-            if not isinstance(item, dict):
-                raise InvalidReading(
-                    "bad_type", f"each Observation must be a JSON object, got {json_type(item)}"
-                )
-            out.readings.append(_observation(item, topic_id, message, rules))
-        except InvalidReading as err:
-            err.index = i
-            out.refused.append(err)
-    return out
+    return decode_items(data, lambda item: _observation(item, topic_id, message, rules), "Observation")
 
 
 def _topic_datastream(topic: str | None) -> str | None:
     if topic is None:
         return None
-    m = _TOPIC_ID.search(topic)
-    return m.group("id").strip("'") if m else None
+    FORMAT.check_topic(topic)
+    fields = FORMAT.topic_fields(topic)
+    assert fields is not None
+    if not _ID.fullmatch(fields["id"]):
+        raise InvalidReading(
+            "bad_topic", f"a Datastream id is a number or a quoted string, got {fields['id'][:80]!r}"
+        )
+    return fields["id"].strip("'")
 
 
 def _datastream(obs: dict[str, object], topic_id: str | None) -> str:
@@ -114,5 +107,15 @@ def _phenomenon(obs: dict[str, object], sensor_id: str, rules: SensorRules) -> t
         if end_s <= start_s:
             raise InvalidReading("bad_interval", f"the end of {what} must be later than its start")
         return start_s, end_s - start_s
-    interval_s = rules.interval_for(sensor_id, "sensorthings")
+    interval_s = rules.interval_for(sensor_id, FORMAT)
     return rules.start_for(sensor_id, parse_time_s(value, what=what), interval_s), interval_s
+
+
+FORMAT = Format(
+    name="sensorthings",
+    title="OGC SensorThings Observation",
+    decode=decode,
+    default_interval_s=60.0,  # only for an instant phenomenonTime
+    topics=("v1.1/Datastreams({id})/Observations", "v1.0/Datastreams({id})/Observations"),
+    subscriptions=("v1.1/#", "v1.0/#"),
+)

@@ -10,16 +10,11 @@
 
 from __future__ import annotations
 
-import re
-
 from noiselab.domain.errors import InvalidReading
 from noiselab.domain.readings import parse_time_s
 from noiselab.ingest.decoders.body import as_object, as_str, load_json, require, top_object
 from noiselab.ingest.decoders.lorawan import uplink_reading
-from noiselab.ingest.decoders.message import Decoded, Message, SensorRules
-
-TOPIC_RE = re.compile(r"^v3/[^/]+/devices/[^/]+/up$")
-_TOPIC_ANY = re.compile(r"(?:^|/)v3/[^/]+/devices/(?P<dev>[^/]+)/(?P<event>.+)$")
+from noiselab.ingest.decoders.message import Decoded, Format, Message, SensorRules
 
 
 def decode(message: Message, rules: SensorRules) -> Decoded:
@@ -37,7 +32,7 @@ def decode(message: Message, rules: SensorRules) -> Decoded:
         uplink["decoded_payload"],
         source_id=device_id,
         time_s=_time_s(envelope, uplink, message),
-        fmt="tts",
+        fmt=FORMAT,
         source="tts-simulated" if envelope.get("simulated") is True else "tts",
         dedupe_id=_correlation_id(envelope.get("correlation_ids")),
         message=message,
@@ -49,15 +44,13 @@ def decode(message: Message, rules: SensorRules) -> Decoded:
 def _check_topic(topic: str | None, device_id: str) -> None:
     if topic is None:
         return
-    m = _TOPIC_ANY.search(topic)
-    if m is None:
-        return  # bridged under another prefix: nothing to cross-check
-    if m.group("event") != "up":
-        raise InvalidReading("bad_topic", f"only 'up' messages carry readings, got {m.group('event')!r}")
-    if m.group("dev") != device_id:
+    FORMAT.check_topic(topic)
+    fields = FORMAT.topic_fields(topic)
+    assert fields is not None
+    if fields["device_id"] != device_id:
         raise InvalidReading(
             "topic_mismatch",
-            f"topic names device {m.group('dev')!r} but end_device_ids.device_id is {device_id!r}",
+            f"topic names device {fields['device_id']!r} but end_device_ids.device_id is {device_id!r}",
         )
 
 
@@ -75,3 +68,14 @@ def _correlation_id(ids: object) -> str | None:
             if isinstance(cid, str) and cid.startswith("as:up:"):
                 return cid
     return None
+
+
+FORMAT = Format(
+    name="tts",
+    title="The Things Stack v3 uplink",
+    decode=decode,
+    default_interval_s=60.0,  # LoRaWAN sound sensors commonly report every minute
+    topics=("v3/{application}/devices/{device_id}/up",),
+    # the network server writes the topic; its other events (join, status, ...) are normal traffic, not ours
+    subscriptions=("v3/+/devices/+/up",),
+)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from noiselab.domain.errors import ConfigError
 from noiselab.domain.settings import Settings
 from noiselab.ingest.collector import Collector, CollectorConfig
+from noiselab.ingest.decoders import MQTT_FORMATS, parse_prefixes, subscriptions
 from noiselab.store import registry as registries
 from noiselab.store.base import ReadingStore
 from noiselab.store.registry import Registry
@@ -41,13 +42,21 @@ def open_registry(settings: Settings) -> Registry:
 
 
 def collector_config(settings: Settings) -> CollectorConfig:
+    """The collector's configuration; unknown MQTT sources or a bad bridge prefix are a ConfigError."""
+    try:
+        prefixes = parse_prefixes(settings.mqtt_topic_prefix)
+        sources = tuple(settings.mqtt_sources) if settings.mqtt_sources is not None else MQTT_FORMATS
+        subscriptions(sources, prefixes)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
     return CollectorConfig(
         url=settings.effective_mqtt_url,
         protocol=settings.effective_mqtt_protocol,
         client_id=settings.mqtt_client_id,
         session_expiry_s=settings.mqtt_session_expiry_s,
         shared_group=settings.mqtt_shared_group,
-        sources=tuple(settings.mqtt_sources),
+        sources=sources,
+        topic_prefixes=prefixes,
         max_unacked=settings.max_unacked,
         batch_size=settings.batch_size,
         batch_wait_s=settings.batch_wait_s,

@@ -17,8 +17,6 @@ from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSett
 
 from noiselab.domain.errors import ConfigError
 
-MQTT_FORMATS = ("native", "chirpstack", "tts", "sensorthings")
-
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NOISELAB_", extra="forbid", env_ignore_empty=True)
@@ -47,7 +45,16 @@ class Settings(BaseSettings):
     mqtt_shared_group: str | None = Field(
         None, description="MQTT 5 shared subscription group, e.g. 'noiselab' -> $share/noiselab/..."
     )
-    mqtt_sources: list[str] = Field(default_factory=lambda: list(MQTT_FORMATS))
+    mqtt_sources: list[str] | None = Field(
+        None,
+        description='MQTT formats to subscribe to, e.g. ["native", "tts"]; unset = every MQTT format '
+        "declared in noiselab.ingest.decoders.",
+    )
+    mqtt_topic_prefix: str = Field(
+        "",
+        description="Bridge prefixes, comma-separated (e.g. 'bridge/tts,ingest/os2iot'): every MQTT format "
+        "is also subscribed to under each of them.",
+    )
     embedded_broker_host: str = "127.0.0.1"
     embedded_broker_port: int = 1883
     max_unacked: int = Field(1000, ge=1, description="Messages received but not yet acknowledged.")

@@ -9,7 +9,7 @@ import pytest
 
 from noiselab.domain.errors import InvalidReading
 from noiselab.domain.readings import Reading
-from noiselab.ingest.decoders import SensorRules
+from noiselab.ingest.decoders import SensorRules, parse_prefixes, route
 from noiselab.ingest.decoders.fields import classify, level_of, map_levels
 from tests.decoders.conftest import fixture_json, message, ms, refused, run, utc_s
 
@@ -108,9 +108,15 @@ def test_no_laeq_names_the_fields_present() -> None:
 def test_chirpstack_non_up_events_are_refused_and_bridged_topics_accepted() -> None:
     status = CS_TOPIC.replace("/event/up", "/event/status")
     assert refused("chirpstack", message(cs_body(), topic=status, received_s=CS_TIME)).reason == "bad_topic"
-    assert len(chirpstack(cs_body(), topic="ingest/os2iot/" + CS_TOPIC).readings) == 1
-    assert len(chirpstack(cs_body(), topic="some/other/topic").readings) == 1
+    # a bridge prefix is removed by routing (the collector does this) before the decoder sees the topic
+    found = route("ingest/os2iot/" + CS_TOPIC, parse_prefixes("ingest/os2iot"))
+    assert found is not None and found.format == "chirpstack" and found.topic == CS_TOPIC
+    assert len(chirpstack(cs_body(), topic=found.topic).readings) == 1
     assert len(chirpstack(cs_body(), topic=None).readings) == 1
+    for topic in ("some/other/topic", "ingest/os2iot/" + CS_TOPIC):  # no prefix configured: a wrong shape
+        assert (
+            refused("chirpstack", message(cs_body(), topic=topic, received_s=CS_TIME)).reason == "bad_topic"
+        )
 
 
 # -- The Things Stack ---------------------------------------------------------------------------------

@@ -8,13 +8,20 @@ import pytest
 
 from noiselab.domain.errors import InvalidReading, UnknownFormat
 from noiselab.ingest.decoders import (
+    BY_NAME,
+    DECLARATIONS,
+    DEFAULT_INTERVALS_S,
     FORMATS,
     MAX_BODY_BYTES,
+    MQTT_FORMATS,
     Decoded,
     Message,
     SensorRules,
     decode,
     format_for_topic,
+    parse_prefixes,
+    route,
+    subscriptions,
 )
 from tests.decoders.conftest import message, refused
 
@@ -39,11 +46,17 @@ def test_unknown_format_raises() -> None:
         ("v3/silent-city/devices/ws302-ishoj-2/up", "tts"),
         ("v1.1/Datastreams(17)/Observations", "sensorthings"),
         ("v1.0/Datastreams(17)/Observations", "sensorthings"),
+        # a wrong shape under a known root is still routed, so that the decoder refuses it as bad_topic
+        ("noise/acme/s-1/status", "native"),
+        ("noise/acme/levels", "native"),
+        ("noise/acme/x/y/z", "native"),
+        ("v1.1/Observations", "sensorthings"),
+        ("v1.0/Datastream(17)/Observations", "sensorthings"),
+        # the network servers' other events are normal traffic: not subscribed, not routed
         ("application/x/device/y/event/status", None),
         ("v3/app@ttn/devices/d/join", None),
-        ("noise/acme/s-1/status", None),
-        ("noise/acme/levels", None),
-        ("v1.1/Observations", None),
+        ("noisy/acme/s-1/levels", None),
+        ("bridge/noise/acme/s-1/levels", None),
         ("", None),
     ],
 )
@@ -51,14 +64,76 @@ def test_format_for_topic(topic: str, fmt: str | None) -> None:
     assert format_for_topic(topic) == fmt
 
 
+@pytest.mark.parametrize(
+    "topic", ["noise/acme/x/y/z", "noise/acme/levels", "noise/acme/x/noise/rival/s/levels", "noise//s/levels"]
+)
+def test_a_wrong_native_shape_is_a_bad_topic_and_names_no_vendor(topic: str) -> None:
+    found = route(topic)
+    assert found is not None and found.format == "native" and found.fields is None
+    err = refused("native", message(b'{"ts": 1781100000, "laeq": 50}', topic=topic, received_s=NOW))
+    assert err.reason == "bad_topic" and "noise/{vendor}/{sensor_id}/levels" in err.detail
+
+
+def test_bridge_prefixes_route_every_mqtt_format() -> None:
+    prefixes = parse_prefixes(" bridge/tts/ , ingest/os2iot")
+    assert prefixes == ("", "bridge/tts/", "ingest/os2iot/")
+    for fmt in MQTT_FORMATS:
+        inner = _topic(fmt)
+        assert inner is not None
+        for prefix in prefixes:
+            found = route(prefix + inner, prefixes)
+            assert found is not None and (found.format, found.topic, found.prefix) == (fmt, inner, prefix)
+            assert found.fields is not None
+    assert route("elsewhere/noise/acme/s-1/levels", prefixes) is None
+    assert route("bridge/tts/noise/a/b/levels", ("",)) is None  # a prefix not configured is not stripped
+    native_route = route("bridge/tts/noise/acme/s-1/levels", prefixes)
+    assert native_route is not None and native_route.fields == {"vendor": "acme", "sensor_id": "s-1"}
+
+
+@pytest.mark.parametrize("bad", ["a/+/b", "#", "$SYS", "a//b", "x\0"])
+def test_a_prefix_with_wildcards_is_refused(bad: str) -> None:
+    with pytest.raises(ValueError, match="prefix"):
+        parse_prefixes(bad)
+
+
+def test_subscriptions_are_derived_from_the_declarations() -> None:
+    subs = subscriptions()
+    assert subs == [s for f in DECLARATIONS for s in f.subscriptions]
+    assert {"noise/#", "v1.0/#", "v1.1/#", "application/+/device/+/event/up", "v3/+/devices/+/up"} == set(
+        subs
+    )
+    shared = subscriptions(["native"], parse_prefixes("b"), "noiselab")
+    assert shared == ["$share/noiselab/noise/#", "$share/noiselab/b/noise/#"]
+    with pytest.raises(ValueError, match="unknown MQTT source"):
+        subscriptions(["ngsi"])  # HTTP only
+    with pytest.raises(ValueError, match="unknown MQTT source"):
+        subscriptions(["zigbee"])
+
+
+def test_every_declared_topic_shape_is_covered_by_its_subscriptions() -> None:
+    for f in DECLARATIONS:
+        assert bool(f.topics) == f.mqtt, f.name
+        for shape in f.topics:
+            example = shape.replace("{", "").replace("}", "")
+            assert format_for_topic(example) == f.name
+            assert f.topic_fields(example) is not None
+
+
 def test_default_rules_are_documented_values() -> None:
     rules = SensorRules()
-    assert rules.interval_for("x", "native") == 1.0
-    assert rules.interval_for("x", "chirpstack") == 60.0
-    assert rules.interval_for("x", "tts") == 60.0
-    assert rules.interval_for("x", "sensor-community") == 145.0
-    assert rules.interval_for("x", "sensorthings") == 60.0
-    assert SensorRules(intervals_s={"x": 10.0}).interval_for("x", "tts") == 10.0
+    assert DEFAULT_INTERVALS_S == {
+        "native": 1.0,
+        "chirpstack": 60.0,
+        "tts": 60.0,
+        "sensor-community": 145.0,
+        "ngsi": 60.0,
+        "sensorthings": 60.0,
+    }
+    for f in DECLARATIONS:
+        assert rules.interval_for("x", f) == f.default_interval_s
+    tts = BY_NAME["tts"]
+    assert SensorRules(intervals_s={"x": 10.0}).interval_for("x", tts) == 10.0
+    assert SensorRules(default_intervals_s={"tts": 30.0}).interval_for("x", tts) == 30.0
     assert rules.start_for("x", 100.0, 10.0) == 90.0
     assert SensorRules(anchors={"x": "start"}).start_for("x", 100.0, 10.0) == 100.0
 
@@ -131,7 +206,7 @@ def test_every_reason_in_the_code_is_listed_and_documented() -> None:
     from pathlib import Path
 
     import noiselab.ingest.decoders as package
-    from noiselab.ingest.decoders import REASONS, UNKNOWN_FORMAT
+    from noiselab.ingest.decoders import REASONS, SHELL_REASONS, UNKNOWN_FORMAT
 
     root = Path(package.__file__).resolve().parent
     sources = [*root.glob("*.py"), root.parent.parent / "noiselab" / "domain" / "readings.py"]
@@ -141,5 +216,9 @@ def test_every_reason_in_the_code_is_listed_and_documented() -> None:
     assert used <= set(REASONS), used - set(REASONS)
     assert len(set(REASONS)) == len(REASONS)
     docs = (root.parent.parent / "docs" / "vendors.md").read_text()
-    for reason in (*REASONS, UNKNOWN_FORMAT):
+    shells = [*root.parent.glob("*.py"), *(root.parent.parent / "api").rglob("*.py")]
+    for path in shells:
+        used |= set(re.findall(r'InvalidReading\(\s*"([a-z_]+)"', path.read_text()))
+    assert used <= set(REASONS) | set(SHELL_REASONS), used - set(REASONS) - set(SHELL_REASONS)
+    for reason in (*REASONS, *SHELL_REASONS, UNKNOWN_FORMAT):
         assert f"`{reason}`" in docs, reason
