@@ -101,7 +101,9 @@ def daily(
     description=(
         "Annual period levels use all data of each period in the (local) calendar year, and Lden is formed "
         "from them (Directive 2002/49/EC Annex I) - not an average of daily Lden values. `indicative` is "
-        "true when any period's coverage is below the threshold. CSV columns: "
+        "true when any period's coverage is below the threshold. `lden_ci95`, `l<period>_ci95`: 95 % "
+        "intervals [low, high] from a day-block bootstrap over the year's measured days (docs/trials.md). "
+        "CSV columns: "
         + ",".join(h for _, h in view.ANNUAL_COLUMNS)
     ),
 )
@@ -115,4 +117,6 @@ def annual(
 ) -> Any:
     limits = sensor_limits(profiles, sensor)
     rows = view.annual_records(store, sensor, year, settings, limits)
+    if as_csv:
+        rows = view.interval_cells(rows)
     return respond(rows, as_csv, view.ANNUAL_COLUMNS, f"{sensor.sensor_id}-annual-{year}")

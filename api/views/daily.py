@@ -68,7 +68,24 @@ ANNUAL_COLUMNS = [
     ("coverage_evening", "coverage_evening_ratio"),
     ("coverage_night", "coverage_night_ratio"),
     *DAILY_COLUMNS[18:],
+    # 95 % day-block bootstrap intervals (processing.annual), appended so that older columns keep their place
+    ("lden_ci95_low", "lden_ci95_low_db"),
+    ("lden_ci95_high", "lden_ci95_high_db"),
+    ("lnight_ci95_low", "lnight_ci95_low_db"),
+    ("lnight_ci95_high", "lnight_ci95_high_db"),
 ]
+
+
+def interval_cells(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows for CSV: each ``<metric>_ci95: [low, high]`` also as ``<metric>_ci95_low`` / ``_high`` cells."""
+    out = []
+    for rec in rows:
+        flat = dict(rec)
+        for key, value in rec.items():
+            if key.endswith("_ci95"):
+                flat[f"{key}_low"], flat[f"{key}_high"] = value if value else (None, None)
+        out.append(flat)
+    return out
 
 
 def _attach_targets(

@@ -20,7 +20,7 @@ ANNUAL = (
     "sensor_id,year,lden_db,lday_db,levening_db,lnight_db,coverage_ratio,coverage_day_ratio,"
     "coverage_evening_ratio,coverage_night_ratio,facade_mounted,target_profile,lden_limit_db,"
     "lden_free_field_db,lden_margin_db,lden_exceeded,lnight_limit_db,lnight_free_field_db,lnight_margin_db,"
-    "lnight_exceeded,indicative"
+    "lnight_exceeded,indicative,lden_ci95_low_db,lden_ci95_high_db,lnight_ci95_low_db,lnight_ci95_high_db"
 )
 LEVELS = "start_utc,interval_s,laeq_db,lafmax_db,lcpeak_db,measured_s,coverage_ratio"
 EVENTS = "sensor_id,start_utc,end_utc,duration_s,n_readings,max_db,sel_db,threshold_db"
@@ -61,3 +61,10 @@ def test_csv_cells(api: Api) -> None:
 def test_json_is_the_default(api: Api) -> None:
     resp = api.get("/v1/sensors/pub-1/daily?start=2026-06-10&end=2026-06-10", "engineer")
     assert resp.headers["content-type"] == "application/json"
+
+
+def test_annual_csv_carries_the_interval_beside_the_value(api: Api) -> None:
+    text = api.get("/v1/sensors/fac-1/annual?year=2026&format=csv", "engineer").text
+    [row] = list(csv.DictReader(io.StringIO(text)))
+    assert row["lden_ci95_low_db"] == row["lden_db"] == row["lden_ci95_high_db"]  # one constant day
+    assert row["lnight_ci95_low_db"] == row["lnight_db"]

@@ -85,6 +85,7 @@ def test_annual_is_indicative_with_little_coverage(api: Api) -> None:
     [rec] = api.get("/v1/sensors/pub-1/annual?year=2026").json()
     assert rec["year"] == 2026 and rec["lden"] == 66.67
     assert rec["coverage"] == pytest.approx(1 / 365, abs=1e-4) and rec["indicative"] is True
+    assert rec["lden_ci95"] == [66.67, 66.67]  # one constant day: the day-block interval has no width
 
 
 def test_events_across_pages(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
