@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from noiselab import __version__
-from noiselab.api import problems
+from noiselab.api import openapi, problems
 from noiselab.api.ratelimit import RateLimitMiddleware
 from noiselab.api.routes import (
     admin,
@@ -54,6 +54,7 @@ def create_app(
     app.state.profiles = registry.profiles
     app.state.pipeline = Pipeline(store, registry)
     problems.install(app)
+    openapi.install(app)  # shared response declarations, optional security (api/openapi.py)
     app.add_middleware(RateLimitMiddleware)  # public and ingest rate limits (api/ratelimit.py)
     app.include_router(health.router)
     app.include_router(sensors.router)

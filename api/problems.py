@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from noiselab.domain.errors import (
     ConfigError,
@@ -37,6 +38,16 @@ _STATUS: list[tuple[type[NoiselabError], int, str]] = [
 ]
 
 
+def allowed_methods(request: Request) -> str:
+    """Every method of every route matching the request's path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match != Match.NONE:
+            methods.update(getattr(route, "methods", None) or ())
+    return ", ".join(sorted(methods))
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(NoiselabError)
     async def _domain(request: Request, exc: NoiselabError) -> JSONResponse:
@@ -63,6 +74,8 @@ def install(app: FastAPI) -> None:
         resp = problem(exc.status_code, title, str(exc.detail))
         if exc.headers:
             resp.headers.update(exc.headers)
+        if exc.status_code == 405:
+            resp.headers["Allow"] = allowed_methods(request)
         return resp
 
     @app.exception_handler(RequestValidationError)

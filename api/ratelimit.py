@@ -1,4 +1,13 @@
-"""An in-process token-bucket rate limit for the public endpoints and for ingest.
+"""The gate in front of every route: credentials first, then an in-process token-bucket rate limit.
+
+Credentials: a request with an ``Authorization`` or ``X-API-Key`` header is checked before anything else
+(:func:`noiselab.api.auth.authenticate`). One that is not a valid, unrevoked key takes a token from the
+public bucket of its address (so made-up keys cannot skip the public limit: 429 once it is empty) and then
+gets ``401`` ``application/problem+json`` with ``WWW-Authenticate``, on every route including the probes.
+A valid key's :class:`~noiselab.api.auth.Principal` is left in ``scope["state"]["principal"]`` for the
+``Caller`` dependency, so the key is looked up once per request.
+
+Rate limit: an in-process token bucket for the public endpoints and for ingest.
 
 Two kinds of bucket, each ``rate_per_s`` tokens per second up to ``burst``:
 
@@ -7,7 +16,7 @@ Two kinds of bucket, each ``rate_per_s`` tokens per second up to ``burst``:
     ingest   ``POST /v1/readings`` and ``POST /v1/ingest/{format}``, per presented key (its SHA-256, never
              the key itself), else per client address
 
-Requests with a key on the read API (engineers, admins) and the probes (``/health``, ``/ready``,
+Requests with a valid key on the read API and the probes (``/health``, ``/ready``,
 ``/metrics``) are not limited. A refused request gets ``429`` ``application/problem+json`` with
 ``Retry-After`` (whole seconds until one token is back). Limits are per process: with N API workers
 a client gets up to N times the rate.
@@ -19,7 +28,6 @@ Settings are read from ``app.state.settings`` with these names (defaults in :dat
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import time
@@ -27,6 +35,18 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+
+from noiselab.api.auth import (
+    INVALID_CREDENTIALS,
+    PUBLIC,
+    BadCredentials,
+    Principal,
+    challenge,
+    identify,
+    presented_key,
+)
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -98,44 +118,31 @@ def _setting(settings: object, name: str) -> Any:
     return getattr(settings, name, DEFAULTS[name])
 
 
-def _presented_key(headers: list[tuple[bytes, bytes]]) -> str | None:
-    for name, value in headers:
-        lname = name.lower()
-        if lname == b"x-api-key" and value:
-            return value.decode("latin-1")
-        if lname == b"authorization" and value[:7].lower() == b"bearer " and value[7:].strip():
-            return value[7:].strip().decode("latin-1")
-    return None
-
-
-def classify(scope: Scope) -> tuple[str, str] | None:
-    """(bucket kind, client key) for a request, or None when it is not limited."""
+def classify(scope: Scope, principal: Principal = PUBLIC) -> tuple[str, str] | None:
+    """(bucket kind, client key) for a request from ``principal``, or None when it is not limited."""
     path: str = scope.get("path", "")
     if path in EXEMPT_PATHS:
         return None
-    key = _presented_key(scope.get("headers", []))
-    client = scope.get("client")
-    address = str(client[0]) if client else "unknown"
+    address = _address(scope)
     if scope.get("method") == "POST" and path.startswith(INGEST_PREFIXES):
-        if key:
-            return "ingest", "key:" + hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()
+        if principal.key_id is not None:
+            return "ingest", f"key:{principal.key_id}"
         return "ingest", "ip:" + address
-    if key:
-        return None  # engineers and admins querying with a key
+    if principal is not PUBLIC:
+        return None  # valid keys querying the read API
     return "public", "ip:" + address
+
+
+def _problem(status: int, title: str, detail: str, reason: str) -> bytes:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, "reason": reason}
+    return json.dumps(body).encode()
 
 
 def problem_429(retry_after_s: float, kind: str) -> tuple[dict[str, str], bytes]:
     seconds = max(1, math.ceil(retry_after_s))
-    body = {
-        "type": "about:blank",
-        "title": "Too many requests",
-        "status": 429,
-        "detail": f"{kind} rate limit reached; retry after {seconds} s",
-        "reason": "rate_limited",
-    }
-    headers = {"content-type": "application/problem+json", "retry-after": str(seconds)}
-    return headers, json.dumps(body).encode()
+    detail = f"{kind} rate limit reached; retry after {seconds} s"
+    body = _problem(429, "Too many requests", detail, "rate_limited")
+    return {"content-type": "application/problem+json", "retry-after": str(seconds)}, body
 
 
 class RateLimitMiddleware:
@@ -169,15 +176,44 @@ class RateLimitMiddleware:
         if self._buckets is None:
             self._configure(scope)
         assert self._buckets is not None
-        which = classify(scope) if self._enabled else None
-        if which is not None:
-            kind, client = which
-            wait_s = self._buckets[kind].take(client)
-            if wait_s > 0:
-                headers, body = problem_429(wait_s, kind)
-                raw = [(k.encode(), v.encode()) for k, v in headers.items()]
-                raw.append((b"content-length", str(len(body)).encode()))
-                await send({"type": "http.response.start", "status": 429, "headers": raw})
-                await send({"type": "http.response.body", "body": body})
+        app = scope.get("app")
+        keys = getattr(getattr(app, "state", None), "keys", None)
+        headers = scope.get("headers", [])
+        path = scope.get("path", "")
+        try:
+            key = presented_key(headers, path)
+            principal = PUBLIC if key is None else await run_in_threadpool(identify, keys, key)
+        except BadCredentials as exc:
+            INVALID_CREDENTIALS.labels(exc.reason).inc()
+            if self._enabled and await self._refused(scope, send, "public", "ip:" + _address(scope)):
                 return
+            body = _problem(401, "Unauthorized", exc.detail, "bad_credentials")
+            await _send(send, 401, {"content-type": "application/problem+json", **challenge(path)}, body)
+            return
+        scope.setdefault("state", {})["principal"] = principal
+        which = classify(scope, principal) if self._enabled else None
+        if which is not None and await self._refused(scope, send, *which):
+            return
         await self.app(scope, receive, send)
+
+    async def _refused(self, scope: Scope, send: Send, kind: str, client: str) -> bool:
+        """Take a token of ``kind`` for ``client``; answer 429 and return True when there is none."""
+        assert self._buckets is not None
+        wait_s = self._buckets[kind].take(client)
+        if wait_s <= 0:
+            return False
+        headers, body = problem_429(wait_s, kind)
+        await _send(send, 429, headers, body)
+        return True
+
+
+def _address(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+async def _send(send: Send, status: int, headers: dict[str, str], body: bytes) -> None:
+    raw = [(k.lower().encode(), v.encode("latin-1")) for k, v in headers.items()]
+    raw.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})

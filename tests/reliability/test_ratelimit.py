@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from noiselab.api.auth import Principal
 from noiselab.api.ratelimit import TokenBuckets, classify
 from tests.reliability.conftest import Ingest, make_ingest
 
@@ -39,15 +40,25 @@ def test_bucket_table_is_bounded() -> None:
 
 
 def test_classification() -> None:
-    def scope(method: str, path: str, headers: list[tuple[bytes, bytes]] | None = None) -> dict:  # type: ignore[type-arg]
-        return {"method": method, "path": path, "headers": headers or [], "client": ("10.1.2.3", 5000)}
+    def scope(method: str, path: str) -> dict:  # type: ignore[type-arg]
+        return {"method": method, "path": path, "headers": [], "client": ("10.1.2.3", 5000)}
 
+    engineer = Principal("engineer", key_id=7)
+    vendor = Principal("vendor", "acme", key_id=9)
     assert classify(scope("GET", "/health")) is None
     assert classify(scope("GET", "/v1/sensors")) == ("public", "ip:10.1.2.3")
-    assert classify(scope("GET", "/v1/sensors", [(b"x-api-key", b"nlk_x")])) is None
-    kind, client = classify(scope("POST", "/v1/readings", [(b"authorization", b"Bearer nlk_secret")]))  # type: ignore[misc]
-    assert kind == "ingest" and "nlk_secret" not in client  # keyed by the key's hash
+    assert classify(scope("GET", "/v1/sensors"), engineer) is None  # a valid key reads unlimited
+    assert classify(scope("POST", "/v1/readings"), vendor) == ("ingest", "key:9")  # per key, never the key
     assert classify(scope("POST", "/v1/ingest/ngsi")) == ("ingest", "ip:10.1.2.3")
+
+
+def test_made_up_keys_take_from_the_public_bucket(limited: Ingest) -> None:
+    """A key that is not valid gets 401, and once the address's public burst is spent, 429: inventing keys
+    is no way around the public limit."""
+    junk = [{"X-API-Key": f"nlk_made_up_{i}"} for i in range(7)]
+    codes = [limited.client.get("/v1/sensors", headers=h).status_code for h in junk]
+    assert codes == [401] * 5 + [429] * 2
+    assert limited.client.get("/v1/sensors").status_code == 429  # the same bucket as keyless requests
 
 
 @pytest.fixture
