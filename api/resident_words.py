@@ -16,14 +16,8 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-MST_ROAD = (
-    "Miljøstyrelsen, vejledning nr. 4/2007 «Støj fra veje»: vejledende grænseværdier for vejtrafikstøj, "
-    "Lden udendørs i frit felt"
-)
-MST_ROAD_EN = (
-    "Danish Environmental Protection Agency, guideline 4/2007 'Noise from roads': guideline values for "
-    "road traffic noise, Lden outdoors in free field"
-)
+from noiselab.api.catalog import by_lang, text
+
 WHO_2018 = "WHO Environmental Noise Guidelines for the European Region (2018)"
 
 
@@ -43,21 +37,21 @@ class Target:
         return d
 
 
-def _dk_road(profile: str, lden: float, da: str, en: str) -> Target:
-    return Target(profile, lden, {"da": da, "en": en}, {"da": MST_ROAD, "en": MST_ROAD_EN}, 45.0, WHO_2018)
+def _dk_road(profile: str, lden: float, area_key: str) -> Target:
+    return Target(profile, lden, by_lang(f"area.{area_key}"), by_lang("source.mst_road"), 45.0, WHO_2018)
 
 
 # Fallback presets (SPEC §6, reference/metrics.md §3). The night value is WHO 2018's road Lnight 45 dB:
 # the Danish road guideline has no night value of its own.
 FALLBACK_TARGETS: dict[str, Target] = {
-    "dk-road-housing": _dk_road("dk-road-housing", 58.0, "boliger", "housing"),
-    "dk-road-recreation": _dk_road("dk-road-recreation", 53.0, "rekreative områder", "recreational areas"),
-    "dk-road-office": _dk_road("dk-road-office", 63.0, "kontorer og hoteller", "offices and hotels"),
+    "dk-road-housing": _dk_road("dk-road-housing", 58.0, "housing"),
+    "dk-road-recreation": _dk_road("dk-road-recreation", 53.0, "recreation"),
+    "dk-road-office": _dk_road("dk-road-office", 63.0, "offices_hotels"),
     "who-road": Target(
         "who-road",
         53.0,
-        {"da": "WHO's anbefaling for vejstøj", "en": "WHO's recommendation for road noise"},
-        {"da": WHO_2018, "en": WHO_2018},
+        by_lang("area.who_road"),
+        dict.fromkeys(by_lang("area.who_road"), WHO_2018),
         45.0,
         WHO_2018,
     ),
@@ -65,20 +59,20 @@ FALLBACK_TARGETS: dict[str, Target] = {
 AREA_PROFILES = {"housing": "dk-road-housing", "recreation": "dk-road-recreation", "office": "dk-road-office"}
 
 
-AREA_WORDS = {
-    "housing": ("boliger", "housing"),
-    "school": ("skoler", "schools"),
-    "institution": ("institutioner", "institutions"),
-    "hospital": ("hospitaler", "hospitals"),
-    "park": ("parker", "parks"),
-    "recreation": ("rekreative områder", "recreational areas"),
-    "summer_house": ("sommerhuse", "summer houses"),
-    "campsite": ("campingpladser", "campsites"),
-    "hotel": ("hoteller", "hotels"),
-    "office": ("kontorer", "offices"),
-    "mixed": ("blandede områder", "mixed areas"),
-    "industry": ("erhverv", "industry"),
-}
+AREA_WORDS = (
+    "housing",
+    "school",
+    "institution",
+    "hospital",
+    "park",
+    "recreation",
+    "summer_house",
+    "campsite",
+    "hotel",
+    "office",
+    "mixed",
+    "industry",
+)
 WHO_NIGHT_BY_SOURCE = {"road": 45.0, "rail": 44.0, "aircraft": 40.0}
 
 
@@ -99,18 +93,21 @@ def _from_presets(profile: str | None, area: str, source_type: str) -> Target | 
         return None
     night = [r for r in rows if r.metric == "lnight"]
     limit = min(lden, key=lambda r: r.value_db)
-    da, en = AREA_WORDS.get(area, (area, area))
+    label = by_lang(f"area.{area}") if area in AREA_WORDS else dict.fromkeys(by_lang("area.housing"), area)
     prof = profiles[limit.profile_id]
     title = " ".join(str(prof.get(k) or "") for k in ("name", "version")).strip() or limit.profile_id
     src = f"{title}; {limit.source_url}" if limit.source_url else title
-    src_da = f"{MST_ROAD}; {limit.source_url}" if limit.profile_id == "dk-road" else src
-    src_en = f"{MST_ROAD_EN}; {limit.source_url}" if limit.profile_id == "dk-road" else src
+    sources = (
+        {lang: f"{mst}; {limit.source_url}" for lang, mst in by_lang("source.mst_road").items()}
+        if limit.profile_id == "dk-road"
+        else dict.fromkeys(label, src)
+    )
     night_db = night[0].value_db if night else WHO_NIGHT_BY_SOURCE.get(source_type)
     return Target(
         limit.profile_id,
         limit.value_db,
-        {"da": da, "en": en},
-        {"da": src_da, "en": src_en},
+        label,
+        sources,
         night_db,
         (title if night else WHO_2018) if night_db is not None else None,
     )
@@ -128,22 +125,7 @@ def target_for(profile: str | None, area_category: str | None, source_type: str 
 
 # --- colour bands: (id, upper bound of margin in dB); the last band catches the rest
 BANDS: tuple[tuple[str, float], ...] = (("under", -5.0), ("near", 0.0), ("over", 5.0), ("far-over", math.inf))
-BAND_TEXT = {
-    "da": {
-        "under": "Et godt stykke under målet",
-        "near": "Under målet, men tæt på",
-        "over": "Over målet",
-        "far-over": "Langt over målet",
-        "none": "Ingen aktuelle målinger",
-    },
-    "en": {
-        "under": "Well under the target",
-        "near": "Under the target, but close",
-        "over": "Above the target",
-        "far-over": "Far above the target",
-        "none": "No current readings",
-    },
-}
+BAND_IDS = (*(name for name, _ in BANDS), "none")
 
 
 def band(margin_db: float | None) -> str:
@@ -158,61 +140,46 @@ def whole(x: float) -> int:
     return math.floor(x + 0.5)
 
 
-def _events(n: int, lang: str) -> str:
-    if lang == "da":
-        return {0: "ingen høje hændelser over 70 dB", 1: "1 høj hændelse over 70 dB"}.get(
-            n, f"{n} høje hændelser over 70 dB"
-        )
-    return {0: "no loud events above 70 dB", 1: "1 loud event above 70 dB"}.get(
-        n, f"{n} loud events above 70 dB"
-    )
+def band_text(band_id: str, lang: str) -> str:
+    return text(lang, f"band.{band_id}")
+
+
+def _events(n: int, lang: str, threshold_db: float = 70.0) -> str:
+    return text(lang, "events", n=n, threshold=whole(threshold_db))
 
 
 def _compare(level_db: float, limit_db: float, lang: str) -> str:
     diff = whole(level_db) - whole(limit_db)
     if diff == 0:
-        return "lige på" if lang == "da" else "right at"
-    word = ("under" if diff < 0 else "over") if lang == "da" else ("under" if diff < 0 else "above")
-    return f"{abs(diff)} dB {word}"
+        return text(lang, "compare.at")
+    return text(lang, "compare.under" if diff < 0 else "compare.over", diff=abs(diff))
 
 
 def _coverage_note(coverage: float | None, lang: str) -> str:
     if coverage is None or coverage >= 0.75:
         return ""
-    pct = whole(100 * coverage)
-    return f" (målt i kun {pct} % af tiden)" if lang == "da" else f" (measured only {pct} % of the time)"
+    return text(lang, "coverage_note", pct=whole(100 * coverage))
 
 
 def night_sentence(night: dict[str, Any] | None, target: Target, lang: str) -> str:
     if not night or night.get("lnight_db") is None:
-        return "Ingen målinger fra sidste nat." if lang == "da" else "No readings from last night."
+        return text(lang, "night.none")
     lv, ev = night["lnight_db"], _events(int(night["events_70"]), lang)
     note = _coverage_note(night.get("coverage"), lang)
     if target.night_db is None:
-        return (
-            f"Sidste nat var gennemsnittet {whole(lv)} dB{note}; {ev}."
-            if lang == "da"
-            else f"Last night averaged {whole(lv)} dB{note}; {ev}."
-        )
+        return text(lang, "night.plain", level=whole(lv), note=note, events=ev)
     cmp = _compare(lv, target.night_db, lang)
-    if lang == "da":
-        return f"Sidste nat var {cmp} WHO's anbefaling for natten ({whole(target.night_db)} dB){note}; {ev}."
-    return f"Last night was {cmp} WHO's night recommendation ({whole(target.night_db)} dB){note}; {ev}."
+    return text(lang, "night.target", compare=cmp, limit=whole(target.night_db), note=note, events=ev)
 
 
 def day_sentence(day: dict[str, Any] | None, target: Target, lang: str) -> str:
     if not day or day.get("lden_db") is None:
-        return (
-            "Der er ikke målinger nok fra i går til en døgnværdi."
-            if lang == "da"
-            else "Not enough readings from yesterday for a day value."
-        )
+        return text(lang, "day.none")
     cmp = _compare(day["lden_db"], target.lden_db, lang)
     note = _coverage_note(day.get("coverage"), lang)
-    limit, label = whole(target.lden_db), target.label[lang]
-    if lang == "da":
-        return f"I går var døgnets støj (Lden) {cmp} målet for {label} ({limit} dB){note}."
-    return f"Yesterday's day-evening-night level (Lden) was {cmp} the target for {label} ({limit} dB){note}."
+    return text(
+        lang, "day.target", compare=cmp, label=target.label[lang], limit=whole(target.lden_db), note=note
+    )
 
 
 def summary(night: dict[str, Any] | None, day: dict[str, Any] | None, target: Target, lang: str) -> str:

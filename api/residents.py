@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from noiselab.api.resident_words import BAND_TEXT, Target, band, summary, target_for
+from noiselab.api.resident_words import BAND_IDS, Target, band, band_text, summary, target_for
 from noiselab.domain.settings import Settings
 from noiselab.processing.daily import daily_from_raw, daily_from_rollups
 from noiselab.processing.decibel import energy_mean, level
@@ -126,7 +126,7 @@ class Residents:
     def now(self, sensor: Sensor, target: Target, *, now_s: float, lang: str) -> dict[str, Any]:
         latest = self.store.latest(sensor.sensor_id)
         if latest is None:
-            return {"laeq_db": None, "status": "none", "band": "none", "band_text": BAND_TEXT[lang]["none"]}
+            return {"laeq_db": None, "status": "none", "band": "none", "band_text": band_text("none", lang)}
         end_s = latest.start_ms / 1000 + latest.interval_s
         cols = _read(self.store, sensor.sensor_id, end_s - NOW_WINDOW_S, end_s)
         lv = float(energy_mean(cols.laeq, weights=cols.interval_s)) if len(cols) else latest.laeq
@@ -144,7 +144,7 @@ class Residents:
             "period_limit_db": target.lden_db - period.penalty_db,
             "margin_db": _r(m),
             "band": b,
-            "band_text": BAND_TEXT[lang][b],
+            "band_text": band_text(b, lang),
         }
 
     # --- last night and completed days
@@ -245,7 +245,7 @@ class Residents:
             "lang": lang,
             "tz": self.tz,
             "scheme": self.scheme.name,
-            "bands": [{"id": k, "text": v} for k, v in BAND_TEXT[lang].items()],
+            "bands": [{"id": k, "text": band_text(k, lang)} for k in BAND_IDS],
             "sensors": [self.sensor_card(s, now_s=now_s, lang=lang) for s in sensors],
         }
 

@@ -160,7 +160,7 @@ def fuzz_http(total: int, *, seed: int = 9) -> HttpResult:
     with tempfile.TemporaryDirectory(prefix="noiselab-fuzz-") as tmp:
         settings = Settings(data_dir=Path(tmp), max_body_bytes=200_000)
         store, registry = SqliteStore(Path(tmp) / "noise.db"), SqliteRegistry(settings.registry_path)
-        keys = SqliteRegistry(settings.registry_path).keys
+        keys = registry.keys
         key = keys.create("vendor", vendor="acme")[1]
         app = create_app(settings, store, registry, keys=keys)
         app.state.settings = _NoRateLimit(settings)
@@ -203,7 +203,6 @@ def fuzz_http(total: int, *, seed: int = 9) -> HttpResult:
         quiet.setLevel(level)
         store.close()
         registry.close()
-        keys.close()
     return out
 
 

@@ -50,7 +50,7 @@ def api(tmp_path: Path) -> Iterator[Api]:
     settings = Settings(data_dir=tmp_path)
     store = SqliteStore(tmp_path / "noise.db")
     registry = SqliteRegistry(settings.registry_path)
-    keys = SqliteRegistry(settings.registry_path).keys
+    keys = registry.keys
     tokens = {
         "vendor": keys.create("vendor", vendor="acme")[1],
         "engineer": keys.create("engineer")[1],
@@ -69,4 +69,3 @@ def api(tmp_path: Path) -> Iterator[Api]:
         yield Api(client, store, registry, tokens)
     store.close()
     registry.close()
-    keys.close()

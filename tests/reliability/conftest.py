@@ -41,7 +41,7 @@ def make_ingest(tmp_path: Path, **overrides: Any) -> Iterator[Ingest]:
     settings = Settings(data_dir=tmp_path, max_body_bytes=50_000)
     store = SqliteStore(tmp_path / "noise.db")
     registry = SqliteRegistry(settings.registry_path)
-    keys = SqliteRegistry(settings.registry_path).keys
+    keys = registry.keys
     tokens = {
         "acme": keys.create("vendor", vendor="acme")[1],
         "other": keys.create("vendor", vendor="other")[1],
@@ -53,7 +53,6 @@ def make_ingest(tmp_path: Path, **overrides: Any) -> Iterator[Ingest]:
         yield Ingest(client, store, registry, tokens)
     store.close()
     registry.close()
-    keys.close()
 
 
 @pytest.fixture
