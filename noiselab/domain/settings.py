@@ -80,7 +80,45 @@ class Settings(BaseSettings):
     scheme: str = "dk"
     coverage_threshold: float = Field(0.75, ge=0, le=1)
     facade_correction_db: float = 3.0
-    stale_after_s: float = 300.0
+    stale_after_s: float = Field(300.0, gt=0, description="No reading for longer: stale (health warning).")
+
+    # --- sensor health (SPEC §11; docs/alerts.md): thresholds of processing.health and processing.drift
+    health_stale_fault_s: float = Field(3600.0, gt=0, description="No reading for longer: stale fault.")
+    health_window_s: float = Field(3600.0, gt=0, description="Recent readings judged by frozen/clipped.")
+    health_frozen_run_s: float = Field(600.0, gt=0, description="Identical values this long: frozen.")
+    health_frozen_fault_s: float = Field(3600.0, gt=0, description="Identical values this long: fault.")
+    health_frozen_std_db: float = Field(0.05, ge=0, description="Window std below this: frozen.")
+    health_min_readings: int = Field(10, ge=2, description="Fewer recent readings: frozen/clipped unknown.")
+    health_clip_fraction: float = Field(0.2, gt=0, le=1, description="Share of readings at floor/ceiling.")
+    health_clip_tolerance_db: float = Field(0.05, ge=0)
+    health_clock_future_s: float = Field(60.0, ge=0, description="Stamped this far after arrival: fault.")
+    health_clock_behind_s: float = Field(900.0, ge=0, description="Arriving this late: warning.")
+    health_gaps_warning: float = Field(0.9, ge=0, le=1, description="24-h coverage below: warning.")
+    health_gaps_fault: float = Field(0.5, ge=0, le=1, description="24-h coverage below: fault.")
+    health_battery_warning_pct: float = Field(20.0, ge=0, le=100)
+    health_battery_fault_pct: float = Field(10.0, ge=0, le=100)
+    health_drift_db: float = Field(1.5, gt=0, description="Pair difference moved this much: drift warning.")
+    health_drift_fault_db: float = Field(3.0, gt=0)
+    health_drift_recent_h: int = Field(24, ge=1, description="Recent window compared with the baseline.")
+    health_drift_baseline_days: int = Field(30, ge=2)
+    calibration_interval_days: float = Field(365.0, gt=0, description="Field calibration check interval.")
+    calibration_due_days: float = Field(30.0, ge=0, description="Warn this long before it is due.")
+
+    # --- alerts (SPEC §11; docs/alerts.md)
+    alert_allow_private_urls: bool = Field(
+        False, description="Allow webhook URLs on loopback/private addresses (refused by default: SSRF)."
+    )
+    alert_eval_interval_s: float = Field(15.0, gt=0, le=60, description="Evaluator period (≤ 60 s behind).")
+    alert_lease_ttl_s: float = Field(45.0, gt=0, description="Evaluator lease; then another host.")
+    alert_retry_base_s: float = Field(5.0, gt=0, description="First retry delay; doubles per attempt.")
+    alert_retry_max_s: float = Field(600.0, gt=0, description="Longest delay between delivery attempts.")
+    alert_send_timeout_s: float = Field(10.0, gt=0)
+    smtp_host: str | None = Field(None, description="SMTP relay for alert email; unset = no email.")
+    smtp_port: int = 587
+    smtp_starttls: bool = True
+    smtp_user: str | None = None
+    smtp_password: SecretStr = SecretStr("")
+    smtp_sender: str = "noiselab@localhost"
 
     # --- simulation
     simulate: int = Field(0, ge=0, le=500)
