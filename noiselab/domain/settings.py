@@ -16,6 +16,9 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 from noiselab.domain.errors import ConfigError
+from noiselab.processing.events import EventParams
+
+_EVENTS = EventParams()  # the one source of the event defaults
 
 
 class Settings(BaseSettings):
@@ -79,6 +82,15 @@ class Settings(BaseSettings):
     tz: str = "Europe/Copenhagen"
     scheme: str = "dk"
     coverage_threshold: float = Field(0.75, ge=0, le=1)
+    day_start: str | None = Field(
+        None,
+        pattern=r"^([01][0-9]|2[0-3]):00$",
+        description="Start of the daily record, HH:00 local time; unset = the scheme's day start (07:00); "
+        "'00:00' gives calendar days.",
+    )
+    event_threshold_db: float = Field(_EVENTS.threshold_db, ge=30, le=140)
+    event_merge_gap_s: float = Field(_EVENTS.merge_gap_s, ge=0, le=3600)
+    event_min_duration_s: float = Field(_EVENTS.min_duration_s, ge=0, le=3600)
     facade_correction_db: float = 3.0
     stale_after_s: float = Field(300.0, gt=0, description="No reading for longer: stale (health warning).")
 
@@ -125,6 +137,14 @@ class Settings(BaseSettings):
     simulate_vendor: str = "simlab"
 
     log_level: str = "INFO"
+
+    @property
+    def event_params(self) -> EventParams:
+        return EventParams(
+            threshold_db=self.event_threshold_db,
+            merge_gap_s=self.event_merge_gap_s,
+            min_duration_s=self.event_min_duration_s,
+        )
 
     @property
     def effective_store_url(self) -> str:
