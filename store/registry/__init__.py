@@ -19,6 +19,7 @@ from noiselab.store.registry.profiles import TargetProfiles
 from noiselab.store.registry.sensors import Sensors, dumps_raw
 from noiselab.store.registry.sql import SqlDatabase, SqliteSql
 from noiselab.store.registry.status import SensorStatuses
+from noiselab.store.registry.trials import Trials, Weather
 
 __all__ = [
     "ApiKey",
@@ -44,6 +45,8 @@ class SqlRegistry(Sensors):
         self.history = SensorHistory(db)
         self.alerts = Alerts(db)
         self.leases = Leases(db)
+        self.trials = Trials(db)
+        self.weather = Weather(db)
 
     def ping(self) -> None:
         self.db.ping()

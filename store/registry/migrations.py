@@ -161,6 +161,26 @@ CREATE TABLE IF NOT EXISTS leases (
 );
 """,
     ),
+    Migration(
+        3,
+        "trials and hourly weather (#12)",
+        """
+CREATE TABLE IF NOT EXISTS trials (
+    trial_id    {text} PRIMARY KEY,
+    body        {text} NOT NULL,
+    created_ms  {bigint} NOT NULL,
+    updated_ms  {bigint} NOT NULL
+);
+CREATE TABLE IF NOT EXISTS weather_hours (
+    hour_s        {bigint} PRIMARY KEY,
+    wind_speed_ms {real},
+    wind_dir_deg  {real},
+    precip_mm     {real},
+    temp_c        {real},
+    station       {text}
+);
+""",
+    ),
 ]
 
 
