@@ -118,22 +118,24 @@
   NL.bandColour = (b) => BAND_COLOURS[b] || BAND_COLOURS.none;
 
   /* --- the overview page */
-  const LEAFLET = {
-    css: ["https://unpkg.com/leaflet@1.9.4/dist/leaflet.css", "sha256-p4NxAoJBhIIN+hmNHrzRCf9tD/miZyoHS5obTRR9BMY="],
-    js: ["https://unpkg.com/leaflet@1.9.4/dist/leaflet.js", "sha256-20nQCchB9co0qIjJZRGuk2/Z9VM+kNiyxNV1lvTlZBo="],
-  };
+  // Leaflet 1.9.4 is served by us (api/static/vendor/leaflet): no CDN, and the CSP allows only this origin
+  const LEAFLET = { css: "/static/vendor/leaflet/leaflet.css", js: "/static/vendor/leaflet/leaflet.js" };
 
   function loadLeaflet() {
     return new Promise((resolve, reject) => {
       if (window.L) return resolve(window.L);
-      const css = NL.el("link", { rel: "stylesheet", href: LEAFLET.css[0], integrity: LEAFLET.css[1], crossorigin: "" });
-      const js = NL.el("script", { src: LEAFLET.js[0], integrity: LEAFLET.js[1], crossorigin: "" });
+      const css = NL.el("link", { rel: "stylesheet", href: LEAFLET.css });
+      const js = NL.el("script", { src: LEAFLET.js });
       js.onload = () => (window.L ? resolve(window.L) : reject(new Error("no Leaflet")));
       js.onerror = () => reject(new Error("Leaflet did not load"));
       setTimeout(() => reject(new Error("Leaflet timed out")), 8000);
       document.head.append(css, js);
     });
   }
+
+  // Leaflet inserts strings as HTML; everything we give it is a text node or escaped text
+  NL.textNode = (text) => NL.el("span", { text: String(text) });
+  NL.escapeHtml = (text) => String(text).replace(/[&<>"']/g, (c) => "&#" + c.charCodeAt(0) + ";");
 
   function overviewPage() {
     const list = document.getElementById("sensors");
@@ -155,7 +157,7 @@
       for (const s of data.sensors) {
         if (s.lat === null || s.lon === null) continue;
         const m = window.L.circleMarker([s.lat, s.lon], { radius: 11, color: "#12324f", weight: 2, fillColor: NL.bandColour(s.now.band), fillOpacity: 0.95 });
-        m.bindTooltip(markerText(s));
+        m.bindTooltip(NL.textNode(markerText(s)));
         m.on("click", () => { location.href = "/sensors/" + encodeURIComponent(s.sensor_id); });
         m.addTo(map);
         markers[s.sensor_id] = m;
@@ -178,7 +180,7 @@
       const li = list.querySelector('[data-sensor="' + CSS.escape(u.sensor_id) + '"]');
       if (li) NL.updateNow(li, u.now, data.tz);
       const m = markers[u.sensor_id];
-      if (m) { m.setStyle({ fillColor: NL.bandColour(u.now.band) }); m.setTooltipContent(markerText(s)); }
+      if (m) { m.setStyle({ fillColor: NL.bandColour(u.now.band) }); m.setTooltipContent(NL.textNode(markerText(s))); }
     }
 
     async function load() {
@@ -193,12 +195,10 @@
       es = NL.stream({}, onLevel);
     }
 
-    loadLeaflet().then((L) => {
+    Promise.all([loadLeaflet(), NL.getJSON("/v1/public/map")]).then(([L, tiles]) => {
       mapBox.replaceChildren();
       map = L.map(mapBox, { scrollWheelZoom: false }).setView([55.64, 12.39], 11);
-      L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png", {
-        maxZoom: 18, attribution: '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>',
-      }).addTo(map);
+      L.tileLayer(tiles.tile_url, { maxZoom: tiles.max_zoom, attribution: NL.escapeHtml(tiles.attribution) }).addTo(map);
       if (data) renderMap();
     }).catch(() => {
       mapBox.classList.add("unavailable");

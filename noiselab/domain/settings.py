@@ -136,6 +136,30 @@ class Settings(BaseSettings):
     simulate: int = Field(0, ge=0, le=500)
     simulate_vendor: str = "simlab"
 
+    # --- residents' map (the page's CSP allows this tile server and nothing else outside this origin)
+    map_tile_url: str = Field(
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        pattern=r"^(https?://[A-Za-z0-9.{}-]+(:[0-9]+)?)?/([^/\s'\";,][^\s'\";,]*)?$",
+        description="Tile URL template ({z}/{x}/{y}, optional {s}); http(s):// or a path on this origin, "
+        "e.g. a municipality's own tiles or Dataforsyningen's.",
+    )
+    map_tile_attribution: str = Field(
+        "© OpenStreetMap contributors", max_length=300, description="Shown on the map, as plain text."
+    )
+    map_max_zoom: int = Field(18, ge=1, le=22)
+
+    # --- live streams (server-sent events on the residents' page)
+    live_streams_max: int = Field(200, ge=1, description="Live streams open at once, in total.")
+    live_streams_per_client: int = Field(4, ge=1, description="Live streams open at once per client address.")
+
+    # --- dead letters (refused input kept for inspection; bounded so bad input cannot fill the disk)
+    dead_letter_retention_days: float = Field(
+        30.0, gt=0, description="Dead letters older than this are deleted (oldest first)."
+    )
+    dead_letter_vendor_quota_bytes: int = Field(
+        20_000_000, ge=10_000, description="Raw bytes kept per vendor (per source without a vendor)."
+    )
+
     log_level: str = "INFO"
 
     @property

@@ -7,7 +7,6 @@ period: the store is read ``chunk_rows`` readings at a time.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import re
 import sys
@@ -17,6 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
+from noiselab.api.csv import csv_writer
 from noiselab.cli.commands.readings_csv import COLUMNS, format_row
 from noiselab.domain.errors import InvalidReading
 from noiselab.domain.readings import parse_time_s
@@ -95,7 +95,7 @@ def write_csv(
     chunk_rows: int = 50_000,
 ) -> int:
     """Write the header and every reading; returns the number of readings written."""
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out)
     writer.writerow(COLUMNS)
     n = 0
     for chunk in chunks(store, sensor_ids, start_ms, end_ms, chunk_rows=chunk_rows):

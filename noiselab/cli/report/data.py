@@ -12,7 +12,6 @@ was made from. The metrics come from ``processing`` (energy arithmetic throughou
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -21,6 +20,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from numpy.typing import NDArray
 
+from noiselab.api.csv import csv_writer
 from noiselab.cli.commands.export import HashingWriter, chunks, rows
 from noiselab.cli.commands.readings_csv import COLUMNS
 from noiselab.domain import targets
@@ -97,7 +97,7 @@ class _Columns:
 def _read(store: ReadingStore, req: ReportRequest) -> tuple[_Columns, str, int]:
     lo, hi = req.bounds_ms()
     sink = HashingWriter()
-    writer = csv.writer(sink, lineterminator="\n")
+    writer = csv_writer(sink)
     writer.writerow(COLUMNS)
     cols = _Columns()
     n = 0
