@@ -64,6 +64,23 @@ def level_bins(laeq_db: ArrayLike) -> NDArray[np.int16]:
     return np.clip(np.rint(lv * 10.0), 0, 2000).astype(np.int16)
 
 
+def group(keys: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """``np.unique(keys, return_inverse=True)``, by marking and counting when the keys span a small range
+    (linear instead of a sort: the usual case for readings in time order)."""
+    if keys.size == 0:
+        return keys.copy(), np.zeros(0, dtype=np.int64)
+    lo = int(keys.min())
+    span = int(keys.max()) - lo + 1
+    if span > 32 * keys.size + 65536:
+        uniq, inverse = np.unique(keys, return_inverse=True)
+        return uniq.astype(np.int64), inverse.reshape(-1).astype(np.int64)
+    offset = keys - lo
+    present = np.zeros(span, dtype=bool)
+    present[offset] = True
+    rank = np.cumsum(present, dtype=np.int64) - 1
+    return np.flatnonzero(present).astype(np.int64) + lo, rank[offset]
+
+
 def _fold_max(index: NDArray[np.int64], values: NDArray[np.float64], n: int) -> NDArray[np.float64]:
     out = np.full(n, np.nan, dtype=np.float64)
     np.fmax.at(out, index, values)
@@ -85,16 +102,24 @@ def _compact(
     """Fold rows with equal (sensor, bucket) and histogram entries with equal (row, bin); rows sorted."""
     if sensor.size == 0:
         return Rollups.empty(bucket_s=bucket_size_s)
-    keys = np.stack([sensor, bucket], axis=1)
-    uniq, row_of = np.unique(keys, axis=0, return_inverse=True)
-    row_of = row_of.reshape(-1)
-    n = uniq.shape[0]
+    b_lo = int(bucket.min()) // bucket_size_s
+    b_span = int(bucket.max()) // bucket_size_s - b_lo + 1
+    s_lo = int(sensor.min())
+    if (int(sensor.max()) - s_lo + 1) * b_span < 2**62:
+        uniq, row_of = group(((sensor - s_lo) * b_span + bucket // bucket_size_s - b_lo).astype(np.int64))
+        uniq_sensor = uniq // b_span + s_lo
+        uniq_bucket = (uniq % b_span + b_lo) * bucket_size_s
+    else:  # pragma: no cover - sensor indices and buckets far beyond any real data
+        both, row_of = np.unique(np.stack([sensor, bucket], axis=1), axis=0, return_inverse=True)
+        row_of = row_of.reshape(-1)
+        uniq_sensor, uniq_bucket = both[:, 0], both[:, 1]
+    n = uniq_sensor.shape[0]
     hrow = row_of[hist_row]
     hkey = hrow * 4096 + hist_bin.astype(np.int64)
-    ukey, hinv = np.unique(hkey, return_inverse=True)
+    ukey, hinv = group(hkey)
     return Rollups(
-        sensor=np.ascontiguousarray(uniq[:, 0]),
-        bucket_s=np.ascontiguousarray(uniq[:, 1]),
+        sensor=np.ascontiguousarray(uniq_sensor, dtype=np.int64),
+        bucket_s=np.ascontiguousarray(uniq_bucket, dtype=np.int64),
         energy=sum_by(row_of, energy, n),
         seconds=sum_by(row_of, seconds, n),
         lafmax=_fold_max(row_of, lafmax, n),

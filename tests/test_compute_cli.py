@@ -100,11 +100,11 @@ def test_eu_scheme_and_csv_output(tmp_path: Path) -> None:
     ("row", "reason"),
     [
         ("a,2026-06-10T10:00:00,60,,1", "no time zone"),
-        ("a,2026-06-10T10:00:00Z,loud,,1", "laeq is not a number"),
+        ("a,2026-06-10T10:00:00Z,loud,,1", "laeq must be a number"),
         ("a,2026-06-10T10:00:00Z,150,,1", "outside the plausible range"),
-        ("a,2026-06-10T10:00:00Z,,,1", "laeq is missing"),
+        ("a,2026-06-10T10:00:00Z,,,1", "laeq is required"),
         ("a,2026-06-10T10:00:00Z,60,,-1", "interval_s"),
-        ("a b,2026-06-10T10:00:00Z,60,,1", "sensor_id"),
+        ("a b,2026-06-10T10:00:00Z,60,,1", "sensor id"),
         ("a,2026-06-10T10:00:00Z,60", "expected 5 fields"),
     ],
 )
