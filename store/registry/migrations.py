@@ -181,6 +181,55 @@ CREATE TABLE IF NOT EXISTS weather_hours (
 );
 """,
     ),
+    Migration(
+        4,
+        "vendors are competitors (#13): dead-letter bodies stored once, provenance, audit log",
+        """
+CREATE TABLE IF NOT EXISTS dead_letter_bodies (
+    id          {id},
+    received_ms {bigint} NOT NULL,
+    owner       {text} NOT NULL,
+    vendor      {text},
+    source      {text} NOT NULL,
+    topic       {text},
+    credential  {text},
+    size_bytes  {bigint} NOT NULL,
+    n_items     {bigint} NOT NULL,
+    raw         {blob} NOT NULL
+);
+CREATE INDEX IF NOT EXISTS dead_letter_bodies_owner ON dead_letter_bodies (owner, id);
+CREATE INDEX IF NOT EXISTS dead_letter_bodies_time ON dead_letter_bodies (received_ms);
+ALTER TABLE dead_letters ADD COLUMN body_id {bigint};
+ALTER TABLE dead_letters ADD COLUMN item_index {bigint};
+ALTER TABLE dead_letters ADD COLUMN vendor {text};
+CREATE INDEX IF NOT EXISTS dead_letters_body ON dead_letters (body_id);
+CREATE INDEX IF NOT EXISTS dead_letters_vendor ON dead_letters (vendor, id);
+CREATE TABLE IF NOT EXISTS provenance (
+    sensor_id   {text} NOT NULL,
+    hour_ms     {bigint} NOT NULL,
+    route       {text} NOT NULL,
+    credential  {text} NOT NULL,
+    source      {text} NOT NULL,
+    topic       {text} NOT NULL,
+    batches     {bigint} NOT NULL,
+    readings    {bigint} NOT NULL,
+    first_start_ms {bigint} NOT NULL,
+    last_start_ms  {bigint} NOT NULL,
+    first_received_ms {bigint} NOT NULL,
+    last_received_ms  {bigint} NOT NULL,
+    PRIMARY KEY (sensor_id, hour_ms, route, credential, source, topic)
+);
+CREATE TABLE IF NOT EXISTS audit_log (
+    id          {id},
+    at_ms       {bigint} NOT NULL,
+    actor       {text} NOT NULL,
+    action      {text} NOT NULL,
+    target      {text} NOT NULL,
+    detail      {text} NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_log_target ON audit_log (target, id);
+""",
+    ),
 ]
 
 
