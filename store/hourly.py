@@ -30,7 +30,7 @@ from operator import attrgetter
 import numpy as np
 
 from noiselab.domain.readings import Reading
-from noiselab.processing.rollups import Rollups, level_bins, sum_by
+from noiselab.processing.rollups import Rollups, group, level_bins, sum_by
 from noiselab.store.base import HOUR_S
 
 LEGACY_DTYPE = np.dtype([("bin", "<i2"), ("seconds", "<f8")])  # also the sparse layout's pairs
@@ -250,28 +250,48 @@ def rollup_batch(new_readings: Sequence[Reading]) -> BatchRollup:
     sensor_of = [r.sensor_id for r in new_readings]
     ids = sorted(set(sensor_of))
     index = {s: i for i, s in enumerate(ids)}
-    lv, dur = _floats(new_readings, "laeq"), _floats(new_readings, "interval_s")
+    return rollup_columns(
+        ids,
+        np.fromiter(map(index.__getitem__, sensor_of), dtype=np.int64, count=n),
+        np.fromiter(map(_START_MS, new_readings), dtype=np.int64, count=n),
+        _floats(new_readings, "interval_s"),
+        _floats(new_readings, "laeq"),
+        _floats(new_readings, "lafmax"),
+        _floats(new_readings, "lcpeak"),
+    )
+
+
+def rollup_columns(
+    sensor_ids: Sequence[str],
+    sensor: np.ndarray,
+    start_ms: np.ndarray,
+    interval_s: np.ndarray,
+    laeq: np.ndarray,
+    lafmax: np.ndarray,
+    lcpeak: np.ndarray,
+) -> BatchRollup:
+    """:func:`rollup_batch` of readings given as columns; ``sensor`` indexes ``sensor_ids``."""
+    lv, dur = np.asarray(laeq, dtype=np.float64), np.asarray(interval_s, dtype=np.float64)
     ok = np.isfinite(lv) & np.isfinite(dur) & (dur > 0)
-    sensor = np.fromiter(map(index.__getitem__, sensor_of), dtype=np.int64, count=n)[ok]
-    start_s = np.fromiter(map(_START_MS, new_readings), dtype=np.int64, count=n)[ok] // 1000
+    sensor = np.asarray(sensor, dtype=np.int64)[ok]
+    start_s = np.asarray(start_ms, dtype=np.int64)[ok] // 1000
     lv, dur = lv[ok], dur[ok]
-    keys, row = np.unique(sensor * _SENSOR_SHIFT + start_s // HOUR_S + _HOUR_OFFSET, return_inverse=True)
-    row = row.reshape(-1)
+    keys, row = group(sensor * _SENSOR_SHIFT + start_s // HOUR_S + _HOUR_OFFSET)
     m = keys.size
-    lafmax = np.full(m, np.nan)
-    lcpeak = np.full(m, np.nan)
-    np.fmax.at(lafmax, row, _floats(new_readings, "lafmax")[ok])
-    np.fmax.at(lcpeak, row, _floats(new_readings, "lcpeak")[ok])
-    hist_keys, hist_row = np.unique(row * _N_BINS + level_bins(lv).astype(np.int64), return_inverse=True)
+    fmax = np.full(m, np.nan)
+    cpk = np.full(m, np.nan)
+    np.fmax.at(fmax, row, np.asarray(lafmax, dtype=np.float64)[ok])
+    np.fmax.at(cpk, row, np.asarray(lcpeak, dtype=np.float64)[ok])
+    hist_keys, hist_row = group(row * _N_BINS + level_bins(lv).astype(np.int64))
     return BatchRollup(
-        sensor_ids=ids,
+        sensor_ids=list(sensor_ids),
         keys=keys,
         energy=sum_by(row, dur * np.power(10.0, lv / 10.0), m),
         seconds=sum_by(row, dur, m),
-        lafmax=lafmax,
-        lcpeak=lcpeak,
+        lafmax=fmax,
+        lcpeak=cpk,
         hist_keys=hist_keys,
-        hist_seconds=sum_by(hist_row.reshape(-1), dur, hist_keys.size),
+        hist_seconds=sum_by(hist_row, dur, hist_keys.size),
     )
 
 
