@@ -224,8 +224,8 @@ def bench_sqlite(tmp: Path, days: float, batch: int) -> None:
 
 
 def bench_influx(tmp: Path, days: float, batch: int) -> None:
+    from localservices.influx import InfluxServer
     from noiselab.store.influx import InfluxStore
-    from tests.influx_service import InfluxServer
 
     print(f"\n== InfluxDB 1.6 engine via the v2 shim: {days:g} days of 1-s readings, batches of {batch}")
     binary = shutil.which("influxd")

@@ -37,10 +37,10 @@ from faults.harness import (
     stored,
     wait_for,
 )
+from localservices import SwitchableStore
 from noiselab.ingest.collector import Collector, CollectorConfig
 from noiselab.store.registry import SqliteRegistry
 from noiselab.store.sqlite import SqliteStore
-from tests.services import SwitchableStore
 
 Figures = dict[str, Any]
 
@@ -151,7 +151,7 @@ def store_outage(workdir: Path, *, readings: int = 20_000, outage_s: float = 60.
         published = pub.wait(120) * PER_MESSAGE
         max_held = 0
         while time.monotonic() - t_down < outage_s:
-            max_held = max(max_held, collector._queue.qsize())
+            max_held = max(max_held, collector.held)
             time.sleep(0.2)
         acked_during = collector.acked
         store.down.clear()

@@ -20,8 +20,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from localservices import Mosquitto, free_port, poll
 from noiselab.ingest.collector import CollectorConfig, MqttTarget, make_client
-from tests.services import Mosquitto, free_port, poll
 
 T0 = 1_780_000_000  # 2026-05-28T20:26:40Z: readings in the past, never "in the future"
 PER_MESSAGE = 10

@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from localservices import free_port, wait_port
 from noiselab.store.registry import SqliteRegistry
-from tests.services import free_port, wait_port
 
 
 class Server:
