@@ -5,29 +5,34 @@ reading it carried is committed to the store (or, for refused input, after it is
 dead-letter store). Until then the broker keeps it in our session: a collector killed at any instant
 loses nothing, the broker redelivers, idempotent writes absorb the duplicates.
 
-Threads: paho's network loop calls ``_on_message``, which puts the message on a bounded queue (a full
-queue blocks the loop: back-pressure, no more than ``max_unacked`` messages held). One writer thread
-drains the queue in batches (by size and time), decodes, writes, then acknowledges in arrival order.
+Threads: paho's network loop calls ``_on_message``, which appends the message to an inbox (a deque: no
+lock per message) and, when ``max_unacked`` messages are held, waits for room (back-pressure: the loop
+stops reading). One writer thread drains the inbox in batches (by size and time), decodes, writes, then
+acknowledges the whole batch in arrival order as one coalesced write. The MQTT client is
+:class:`noiselab.ingest.client.CollectorClient` (paho with a lean receive path, see there).
 Store unavailable: the writer retries with capped backoff and acknowledges nothing meanwhile.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import cast
 from urllib.parse import unquote, urlparse
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from prometheus_client import Counter
 
 from noiselab.domain.errors import StoreUnavailable
 from noiselab.ingest import metrics
+from noiselab.ingest.client import CollectorClient
 from noiselab.ingest.decoders import MQTT_FORMATS, Message, route, subscriptions
 from noiselab.ingest.pipeline import Outcome, Pipeline, decode_message
 from noiselab.store.base import ReadingStore
@@ -84,12 +89,16 @@ class _Pending:
 
 
 def make_client(
-    cfg: CollectorConfig, *, client_id: str | None = None, manual_ack: bool = True
+    cfg: CollectorConfig,
+    *,
+    client_id: str | None = None,
+    manual_ack: bool = True,
+    client_class: type[mqtt.Client] = mqtt.Client,
 ) -> mqtt.Client:
     """A paho 2.x client for the configured broker and protocol (shared with the simulator and tests)."""
     target = MqttTarget.parse(cfg.url)
     v5 = cfg.protocol == "5"
-    client = mqtt.Client(
+    client = client_class(
         CallbackAPIVersion.VERSION2,
         client_id=client_id or cfg.client_id,
         protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,
@@ -116,19 +125,24 @@ class Collector:
         self.cfg = cfg
         self.pipeline = Pipeline(store, registry)
         self.clock = clock
-        self._queue: queue.Queue[_Pending] = queue.Queue(maxsize=cfg.max_unacked)
+        # (mid, qos, topic, payload, received_s) in arrival order; appended by paho's thread only
+        self._inbox: deque[tuple[int, int, str, bytes, float]] = deque()
+        self._arrived = threading.Event()  # set by the network thread when the writer may be waiting
+        self._room = threading.Event()  # set by the writer after it took messages out of a full inbox
         self._stop = threading.Event()
         self._connected = threading.Event()
         self._writer: threading.Thread | None = None
-        self.client = make_client(cfg)
+        self.client = cast(CollectorClient, make_client(cfg, client_class=CollectorClient))
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
-        self.client.on_message = self._on_message
+        self.client.on_message = self._on_message  # QoS 0/2 deliveries (paho's path)
+        self.client.on_delivery = self._on_delivery  # QoS 1 deliveries (the lean path)
         self.client.on_subscribe = self._on_subscribe
         self.stored = 0
         self.duplicates = 0
         self.refused = 0
         self.acked = 0
+        self._message_counters: dict[str | None, Counter] = {}
 
     # --- lifecycle ----------------------------------------------------------------------------------
     def start(self, *, wait_s: float = 15.0) -> None:
@@ -158,9 +172,15 @@ class Collector:
     def connected(self) -> bool:
         return self._connected.is_set()
 
+    @property
+    def held(self) -> int:
+        """Messages received and waiting for the writer (at most ``max_unacked``)."""
+        return len(self._inbox)
+
     def stop(self, timeout_s: float = 30.0) -> None:
         """Graceful shutdown: stop receiving, write and acknowledge what is queued, then disconnect."""
         self.client.on_message = None
+        self.client.on_delivery = None
         self._stop.set()
         if self._writer:
             self._writer.join(timeout_s)
@@ -204,17 +224,31 @@ class Collector:
             log.warning("collector disconnected (%s); paho reconnects with backoff", reason)
 
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
-        pending = _Pending(
-            mid=msg.mid, qos=msg.qos, topic=msg.topic, raw=bytes(msg.payload), received_s=self.clock()
-        )
-        self._queue.put(pending)  # blocks the network loop when full: back-pressure
-        metrics.UNACKED.set(self._queue.qsize())
+        topic = msg._topic.decode("utf-8", "replace")  # msg.topic raises on invalid UTF-8
+        self._receive(msg.mid, msg.qos, topic, bytes(msg.payload))
+
+    def _on_delivery(self, mid: int, topic: str, payload: bytes) -> None:
+        self._receive(mid, 1, topic, payload)
+
+    def _receive(self, mid: int, qos: int, topic: str, payload: bytes) -> None:
+        inbox = self._inbox
+        inbox.append((mid, qos, topic, payload, self.clock()))
+        if not self._arrived.is_set():  # a plain read; the lock is taken only to wake an idle writer
+            self._arrived.set()
+        while len(inbox) >= self.cfg.max_unacked and not self._stop.is_set():
+            # back-pressure: the network loop stops reading until the writer has taken messages
+            self._room.clear()
+            if len(inbox) >= self.cfg.max_unacked:
+                self._room.wait(0.1)
 
     # --- writer thread ------------------------------------------------------------------------------
     def _decode(self, p: _Pending) -> Outcome:
         found = route(p.topic, self.cfg.topic_prefixes, self.cfg.sources)
         fmt = found.format if found else None
-        metrics.MESSAGES.labels(fmt or "unknown").inc()
+        counter = self._message_counters.get(fmt)
+        if counter is None:
+            counter = self._message_counters[fmt] = metrics.MESSAGES.labels(fmt or "unknown")
+        counter.inc()
         # decoders see the topic without its bridge prefix; a dead letter keeps the topic as received
         topic = found.topic if found else p.topic
         message = Message(topic=topic, headers={}, body=p.raw, received_s=p.received_s)
@@ -225,28 +259,42 @@ class Collector:
             out.vendor = found.fields["vendor"]
         return out
 
+    def _wait_for_messages(self, timeout_s: float) -> bool:
+        """Wait until the inbox is not empty (True) or ``timeout_s`` passed."""
+        if self._inbox:
+            return True
+        self._arrived.clear()
+        if self._inbox:  # arrived between the check and the clear
+            return True
+        self._arrived.wait(timeout_s)
+        return bool(self._inbox)
+
     def _take_batch(self) -> list[_Pending]:
         batch: list[_Pending] = []
         n_readings = 0
         deadline: float | None = None
+        inbox = self._inbox
         while n_readings < self.cfg.batch_size:
-            timeout = 0.2 if deadline is None else max(0.0, deadline - time.monotonic())
-            try:
-                p = self._queue.get(timeout=timeout)
-            except queue.Empty:
-                if batch or self._stop.is_set():
-                    break
-                continue
+            if not inbox:
+                self._room.set()
+                timeout = 0.2 if deadline is None else deadline - time.monotonic()
+                if timeout <= 0 or not self._wait_for_messages(timeout):
+                    if batch or self._stop.is_set():
+                        break
+                    continue
+            mid, qos, topic, raw, received_s = inbox.popleft()
             if deadline is None:
                 deadline = time.monotonic() + self.cfg.batch_wait_s
+            p = _Pending(mid=mid, qos=qos, topic=topic, raw=raw, received_s=received_s)
             p.outcome = self._decode(p)
             batch.append(p)
             n_readings += len(p.outcome.readings)
+        self._room.set()
         return batch
 
     def _write_loop(self) -> None:
         while True:
-            if self._stop.is_set() and self._queue.empty():
+            if self._stop.is_set() and not self._inbox:
                 return
             batch = self._take_batch()
             if batch:
@@ -271,14 +319,13 @@ class Collector:
                 if self._stop.wait(backoff):
                     return
                 backoff = min(backoff * 2, self.cfg.max_backoff_s)
-        for p in batch:
-            self.client.ack(p.mid, p.qos)
+        self.client.ack_many([(p.mid, p.qos) for p in batch])  # one write, in arrival order
         self.stored += result.stored
         self.duplicates += result.duplicates
         self.refused += result.refused
         self.acked += len(batch)
         metrics.BATCHES.inc()
-        metrics.UNACKED.set(self._queue.qsize())
+        metrics.UNACKED.set(len(self._inbox))
         log.info(
             "batch written: %d messages, %d readings stored, %d duplicates, %d refused",
             len(batch),

@@ -130,7 +130,7 @@ def test_store_away_means_back_pressure_not_loss(mosquitto: Mosquitto, tmp_path:
     store.down.set()
     publish(mosquitto.url, messages(500))
     wait_until(lambda: store.failures >= 3, what="failed writes while the store is away")
-    assert collector.acked == 0 and collector._queue.qsize() <= 50  # bounded, nothing acknowledged
+    assert collector.acked == 0 and collector.held <= 50  # bounded, nothing acknowledged
     store.down.clear()
     wait_until(lambda: count(tmp_path / "noise.db") == 5000, timeout_s=60, what="everything after recovery")
     collector.stop()
