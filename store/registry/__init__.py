@@ -11,11 +11,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from noiselab.store.registry.alerts import Alerts, Leases
+from noiselab.store.registry.audit import AuditLog
 from noiselab.store.registry.base import ApiKey, DeadLetter, Registry, Sensor
+from noiselab.store.registry.deadletters import DeadLetters
 from noiselab.store.registry.history import SensorHistory
 from noiselab.store.registry.keys import ApiKeys
 from noiselab.store.registry.migrations import migrate
+from noiselab.store.registry.ownership import Ownership
 from noiselab.store.registry.profiles import TargetProfiles
+from noiselab.store.registry.provenance import Provenance
 from noiselab.store.registry.sensors import Sensors, dumps_raw
 from noiselab.store.registry.sql import SqlDatabase, SqliteSql
 from noiselab.store.registry.status import SensorStatuses
@@ -47,6 +51,10 @@ class SqlRegistry(Sensors):
         self.leases = Leases(db)
         self.trials = Trials(db)
         self.weather = Weather(db)
+        self.ownership = Ownership(db)  # #13: atomic first claim of a sensor
+        self.provenance = Provenance(db)  # #13: route and credential of every stored batch
+        self.audit = AuditLog(db)  # #13: admin actions
+        self.deadletters = DeadLetters(db)  # #13: bodies stored once, quota and retention
 
     def ping(self) -> None:
         self.db.ping()

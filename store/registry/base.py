@@ -39,12 +39,19 @@ SENSOR_FIELDS = tuple(f.name for f in fields(Sensor))
 
 @dataclass(frozen=True)
 class DeadLetter:
+    """One refused item (or a whole refused message). Letters of one message share ``raw``, which is
+    stored once. ``vendor`` is who sent it (topic vendor or key vendor; None when unknown), ``credential``
+    how (e.g. ``key:12``, ``mqtt-topic-vendor:acme``); ``index`` the item's position in the body."""
+
     source: str
     reason: str
     detail: str
     raw: bytes
     topic: str | None = None
     sensor_id: str | None = None
+    vendor: str | None = None
+    credential: str | None = None
+    index: int | None = None
 
 
 @dataclass(frozen=True)
@@ -74,7 +81,45 @@ class SensorRegistry(Protocol):
 
 class DeadLetterRegistry(Protocol):
     def add_dead_letters(self, letters: Iterable[DeadLetter]) -> int: ...
-    def dead_letters(self, *, limit: int = 100, since_id: int = 0) -> list[dict[str, Any]]: ...
+    def dead_letters(
+        self, *, limit: int = 100, since_id: int = 0, vendor: str | None = None
+    ) -> list[dict[str, Any]]: ...
+
+
+class DeadLetterStore(Protocol):
+    """Dead letters with their bounds (:mod:`.deadletters`): bodies once, retention and per-owner quota."""
+
+    def add(self, letters: Iterable[DeadLetter], *, now_ms: int | None = None) -> int: ...
+    def list(
+        self, *, limit: int = 100, since_id: int = 0, vendor: str | None = None
+    ) -> list[dict[str, Any]]: ...
+    def prune(self, *, now_ms: int, retention_ms: int, quota_bytes: int) -> Any: ...
+    def usage(self) -> dict[str, int]: ...
+
+
+class OwnershipRegistry(Protocol):
+    """Sensor owners (:mod:`.ownership`): ``claim`` registers unknown sensors to a vendor atomically."""
+
+    def claim(self, sensor_ids: Iterable[str], vendor: str) -> dict[str, str | None]: ...
+    def owners(self, sensor_ids: Iterable[str]) -> dict[str, str | None]: ...
+
+
+class ProvenanceRegistry(Protocol):
+    """Route and credential of stored batches per sensor and hour (:mod:`.provenance`)."""
+
+    def record(self, origins: list[Any]) -> None: ...
+    def list(
+        self, sensor_id: str, *, limit: int = 100, before_hour_ms: int | None = None
+    ) -> list[dict[str, Any]]: ...
+
+
+class AuditRegistry(Protocol):
+    """Admin actions, append-only (:mod:`.audit`)."""
+
+    def record(self, actor: str, action: str, target: str, detail: dict[str, Any] | None = None) -> None: ...
+    def list(
+        self, *, limit: int = 100, since_id: int = 0, target: str | None = None
+    ) -> list[dict[str, Any]]: ...
 
 
 class KeyRegistry(Protocol):
@@ -150,6 +195,10 @@ class Registry(SensorRegistry, DeadLetterRegistry, Protocol):
     leases: Any  # noiselab.store.registry.alerts.Leases
     trials: TrialRegistry
     weather: WeatherRegistry
+    ownership: OwnershipRegistry
+    provenance: ProvenanceRegistry
+    audit: AuditRegistry
+    deadletters: DeadLetterStore
 
     def ping(self) -> None: ...
     def close(self) -> None: ...

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from noiselab.store.registry.base import SENSOR_FIELDS, DeadLetter, Sensor
+from noiselab.store.registry.deadletters import DeadLetters
 from noiselab.store.registry.sql import SqlDatabase
 
 
@@ -58,27 +59,14 @@ class Sensors:
                 [(sid, vendor, now) for sid in sorted(set(sensor_ids))],
             )
 
-    # --- dead letters
+    # --- dead letters (stored by :mod:`.deadletters`: each body once, bounded)
     def add_dead_letters(self, letters: Iterable[DeadLetter]) -> int:
-        now = int(time.time() * 1000)
-        rows = [(now, d.source, d.reason, d.detail[:2000], d.topic, d.sensor_id, d.raw) for d in letters]
-        if rows:
-            with self.db.transaction() as conn:
-                conn.executemany(
-                    "INSERT INTO dead_letters (received_ms, source, reason, detail, topic, sensor_id, raw)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    rows,
-                )
-        return len(rows)
+        return DeadLetters(self.db).add(letters)
 
-    def dead_letters(self, *, limit: int = 100, since_id: int = 0) -> list[dict[str, Any]]:
-        rows = self.db.query(
-            "SELECT id, received_ms, source, reason, detail, topic, sensor_id, raw FROM dead_letters"
-            " WHERE id > ? ORDER BY id LIMIT ?",
-            (since_id, limit),
-        )
-        keys = ("id", "received_ms", "source", "reason", "detail", "topic", "sensor_id", "raw")
-        return [dict(zip(keys, r, strict=True)) for r in rows]
+    def dead_letters(
+        self, *, limit: int = 100, since_id: int = 0, vendor: str | None = None
+    ) -> list[dict[str, Any]]:
+        return DeadLetters(self.db).list(limit=limit, since_id=since_id, vendor=vendor)
 
 
 def dumps_raw(raw: bytes) -> str:
