@@ -12,6 +12,7 @@ from noiselab.api import openapi, problems
 from noiselab.api.ratelimit import RateLimitMiddleware
 from noiselab.api.routes import (
     admin,
+    alerts,
     daily,
     deadletters,
     events,
@@ -21,6 +22,7 @@ from noiselab.api.routes import (
     ngsi,
     page,
     public,
+    sensor_health,
     sensors,
     targets,
 )
@@ -63,6 +65,8 @@ def create_app(
     app.include_router(deadletters.router)
     for router in (levels.router, daily.router, events.router, ngsi.router, targets.router):
         app.include_router(router)
+    app.include_router(sensor_health.router)
+    app.include_router(alerts.router)
     app.include_router(public.router)
     app.include_router(page.router)
     return app
