@@ -1,0 +1,153 @@
+"""Alert rules (admin CRUD) and the alerts they raised with their deliveries (engineer), SPEC §11."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
+
+from noiselab.api.alerting.rules import RULE_ID, AlertRuleIn, UnsafeUrl, check_webhook_url, public_rule
+from noiselab.api.auth import RequireAdmin, RequireEngineer
+from noiselab.api.csv import AsCsv, respond
+from noiselab.api.deps import RegistryDep, SettingsDep
+from noiselab.api.sensor_health import iso
+from noiselab.store.registry.sql import Conflict
+
+router = APIRouter(tags=["alerts"])
+
+RuleId = Annotated[str, Path(pattern=RULE_ID)]
+
+ALERT_COLUMNS = [
+    (k, k)
+    for k in (
+        "alert_id",
+        "rule_id",
+        "sensor_id",
+        "state",
+        "value_db",
+        "threshold_db",
+        "started_at",
+        "ended_at",
+        "notification",
+        "channel",
+        "channel_type",
+        "release_at",
+        "attempts",
+        "delivered_at",
+        "last_error",
+    )
+]
+
+
+def now_s(request: Request) -> float:
+    """The app's clock (``app.state.clock`` when a test sets one)."""
+    clock = getattr(request.app.state, "clock", None) or time.time
+    return float(clock())
+
+
+Now = Annotated[float, Depends(now_s)]
+
+
+def _ms_iso(ms: int | None) -> str | None:
+    return None if ms is None else iso(ms / 1000)
+
+
+@router.post("/v1/alert-rules", status_code=201, summary="Create an alert rule (admin)")
+def create_rule(
+    rule: AlertRuleIn, registry: RegistryDep, settings: SettingsDep, _: RequireAdmin, now: Now
+) -> dict[str, Any]:
+    unknown = [s for s in rule.sensor_ids if registry.get_sensor(s) is None]
+    if unknown:
+        raise HTTPException(422, f"sensor_ids: unknown sensor(s) {', '.join(map(repr, unknown))}")
+    for i, channel in enumerate(rule.channels):
+        if channel.type == "webhook":
+            try:
+                check_webhook_url(channel.url, allow_private=settings.alert_allow_private_urls)
+            except UnsafeUrl as exc:
+                raise HTTPException(422, f"channels[{i}].url: {exc}") from exc
+    body = rule.stored()
+    try:
+        registry.alerts.create_rule(rule.rule_id, body, now_ms=int(now * 1000))
+    except Conflict as exc:
+        raise HTTPException(409, f"alert rule {rule.rule_id!r} exists; delete it first") from exc
+    return public_rule(body)
+
+
+@router.get("/v1/alert-rules", summary="Alert rules (admin; webhook secrets masked)")
+def list_rules(registry: RegistryDep, _: RequireAdmin) -> list[dict[str, Any]]:
+    return [public_rule(r) for r in registry.alerts.rules()]
+
+
+@router.get("/v1/alert-rules/{rule_id}", summary="One alert rule (admin)")
+def get_rule(rule_id: RuleId, registry: RegistryDep, _: RequireAdmin) -> dict[str, Any]:
+    body = registry.alerts.rule(rule_id)
+    if body is None:
+        raise HTTPException(404, f"no alert rule {rule_id!r}")
+    return public_rule(body)
+
+
+@router.delete("/v1/alert-rules/{rule_id}", status_code=204, summary="Delete an alert rule (admin)")
+def delete_rule(rule_id: RuleId, registry: RegistryDep, _: RequireAdmin) -> Response:
+    if not registry.alerts.delete_rule(rule_id):
+        raise HTTPException(404, f"no alert rule {rule_id!r}")
+    return Response(status_code=204)
+
+
+@router.get("/v1/alerts", summary="Alerts with their states and delivery attempts (engineer); CSV too")
+def list_alerts(
+    registry: RegistryDep,
+    _: RequireEngineer,
+    as_csv: AsCsv,
+    since: Annotated[
+        datetime | None, Query(description="Alerts started at or after (ISO 8601 with zone)")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> Any:
+    if since is not None and since.tzinfo is None:
+        raise HTTPException(422, "since: give a time zone (Z or an offset)")
+    since_ms = 0 if since is None else int(since.timestamp() * 1000)
+    alerts = [_alert_view(a) for a in registry.alerts.alerts(since_ms=since_ms, limit=limit)]
+    if not as_csv:
+        return alerts
+    rows = [
+        {
+            **{k: v for k, v in a.items() if k != "deliveries"},
+            **d,
+            "notification": d["state"],
+            "state": a["state"],
+        }
+        for a in alerts
+        for d in a["deliveries"] or [{}]
+    ]
+    return respond(rows, True, ALERT_COLUMNS, "alerts")
+
+
+def _alert_view(a: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "alert_id": a["alert_id"],
+        "rule_id": a["rule_id"],
+        "sensor_id": a["sensor_id"],
+        "state": a["state"],
+        "value_db": a["value_db"],
+        "threshold_db": a["threshold_db"],
+        "started_at": _ms_iso(a["started_ms"]),
+        "ended_at": _ms_iso(a["ended_ms"]),
+        "deliveries": [
+            {
+                "state": d["state"],
+                "channel": d["channel"],
+                "channel_type": d["type"],
+                "release_at": _ms_iso(d["release_ms"]),
+                "attempts": d["attempts"],
+                "delivered_at": _ms_iso(d["delivered_ms"]),
+                "last_error": d["last_error"],
+                "attempt_log": [
+                    {"at": _ms_iso(x["at_ms"]), "ok": x["ok"], "outcome": x["outcome"]}
+                    for x in d["attempt_log"]
+                ],
+            }
+            for d in a["deliveries"]
+        ],
+    }
