@@ -1,8 +1,9 @@
 """Plain words for residents: each sensor's target, the colour band of a level, and sentences in da/en.
 
-The target of a sensor comes from its ``target_profile`` (else its ``area_category``). Until the engineers'
-target presets (``noiselab/targets.py``) exist, a small fallback table with the source of each value is used
-here; ``target_for`` is the one place to reconcile with them.
+The target of a sensor comes from the same lookup as the engineers' views
+(:func:`noiselab.domain.targets.sensor_limits`: its ``target_profile`` among the presets and the custom
+profiles, else its source type's default, and the rows for its ``area_category``); a small fallback table
+applies only when no profile gives an Lden value. Words come from the language catalogs.
 
 Bands compare a level with the location's own Lden target. A period level L_p is compared as its *rated*
 level ``L_p + K_p`` (the period's Lden penalty: 0 day, +5 evening, +10 night): if every period sat exactly at
@@ -13,10 +14,13 @@ the target each period may use.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from noiselab.api.catalog import by_lang, text
+from noiselab.domain.targets import Limit, all_profiles, sensor_limits
+from noiselab.store.registry.base import Sensor
 
 WHO_2018 = "WHO Environmental Noise Guidelines for the European Region (2018)"
 
@@ -76,25 +80,20 @@ AREA_WORDS = (
 WHO_NIGHT_BY_SOURCE = {"road": 45.0, "rail": 44.0, "aircraft": 40.0}
 
 
-def _from_presets(profile: str | None, area: str, source_type: str) -> Target | None:
-    """The target from the engineers' presets (``noiselab.domain.targets``), when they are there and apply."""
-    try:
-        from noiselab.domain import targets as presets
-    except ImportError:  # the presets module is not part of this build
-        return None
-    profiles = presets.all_profiles()
-    pid = presets.profile_id_for(profile, source_type)
-    if pid not in profiles and pid and pid.startswith("dk-road-"):  # "dk-road-housing" = dk-road for housing
-        suffix = pid[len("dk-road-") :]
-        pid, area = "dk-road", suffix if suffix in AREA_WORDS else area
-    rows = presets.limits_for(profiles.get(pid or ""), area)
+def _from_limits(
+    rows: list[Limit], profiles: dict[str, dict[str, Any]], area: str, source_type: str
+) -> Target | None:
+    """The residents' target from the sensor's limit rows (the same rows the engineers' views use)."""
     lden = [r for r in rows if r.metric == "lden" and r.kind in ("guideline", "recommendation", "limit")]
     if not lden:
         return None
     night = [r for r in rows if r.metric == "lnight"]
     limit = min(lden, key=lambda r: r.value_db)
+    if limit.profile_id.startswith("dk-road-"):  # "dk-road-housing" = dk-road for housing
+        suffix = limit.profile_id.removeprefix("dk-road-")
+        area = suffix if suffix in AREA_WORDS else area
     label = by_lang(f"area.{area}") if area in AREA_WORDS else dict.fromkeys(by_lang("area.housing"), area)
-    prof = profiles[limit.profile_id]
+    prof = profiles.get(limit.profile_id, {})
     title = " ".join(str(prof.get(k) or "") for k in ("name", "version")).strip() or limit.profile_id
     src = f"{title}; {limit.source_url}" if limit.source_url else title
     sources = (
@@ -113,14 +112,18 @@ def _from_presets(profile: str | None, area: str, source_type: str) -> Target | 
     )
 
 
-def target_for(profile: str | None, area_category: str | None, source_type: str = "road") -> Target:
-    """The sensor's target: from the presets when available, else the fallback table (housing by default)."""
-    found = _from_presets(profile, area_category or "housing", source_type)
+def target_for(sensor: Sensor, custom_profiles: Iterable[dict[str, Any]] = ()) -> Target:
+    """The sensor's target, from :func:`noiselab.domain.targets.sensor_limits` (presets and custom profiles,
+    as the engineers' views see them); the fallback table only when no profile gives an Lden value."""
+    area, source_type = sensor.area_category or "housing", sensor.source_type
+    custom = list(custom_profiles)
+    rows = sensor_limits(custom, sensor.target_profile, source_type, area)
+    found = _from_limits(rows, all_profiles(custom), area, source_type)
     if found is not None:
         return found
-    if profile in FALLBACK_TARGETS:
-        return FALLBACK_TARGETS[profile]  # type: ignore[index]
-    return FALLBACK_TARGETS[AREA_PROFILES.get(area_category or "", "dk-road-housing")]
+    if sensor.target_profile in FALLBACK_TARGETS:
+        return FALLBACK_TARGETS[sensor.target_profile]  # type: ignore[index]
+    return FALLBACK_TARGETS[AREA_PROFILES.get(sensor.area_category or "", "dk-road-housing")]
 
 
 # --- colour bands: (id, upper bound of margin in dB); the last band catches the rest

@@ -31,6 +31,7 @@ from noiselab.processing.periods import SCHEMES, PeriodScheme, assign
 from noiselab.processing.rollups import rollup
 from noiselab.store.base import ReadingColumns, ReadingStore
 from noiselab.store.registry import Sensor
+from noiselab.store.registry.base import TargetRegistry
 
 T = TypeVar("T")
 NOW_WINDOW_S = 60
@@ -88,13 +89,20 @@ def _loud_events(cols: ReadingColumns) -> Events:
 class Residents:
     """Everything the public feed needs, with the settings and cache it works with."""
 
-    def __init__(self, store: ReadingStore, settings: Settings, cache: TtlCache) -> None:
+    def __init__(
+        self, store: ReadingStore, settings: Settings, cache: TtlCache, profiles: TargetRegistry | None = None
+    ) -> None:
         self.store, self.settings, self.cache = store, settings, cache
+        self.profiles = profiles
         self.tz = settings.tz
         self.zone = ZoneInfo(settings.tz)
         self.scheme: PeriodScheme = SCHEMES.get(settings.scheme, SCHEMES["dk"])
 
     # --- helpers
+    def target(self, sensor: Sensor) -> Target:
+        """The sensor's target, custom profiles included (the engineers' views use the same lookup)."""
+        return target_for(sensor, self.profiles.latest() if self.profiles is not None else ())
+
     def compared(self, sensor: Sensor, level_db: float | None) -> float | None:
         """The level compared with free-field targets: façade-corrected when the sensor is on a façade."""
         if level_db is None:
@@ -219,7 +227,7 @@ class Residents:
 
     # --- public views
     def sensor_card(self, sensor: Sensor, *, now_s: float, lang: str) -> dict[str, Any]:
-        target = target_for(sensor.target_profile, sensor.area_category, sensor.source_type)
+        target = self.target(sensor)
         night = self.last_night(sensor, now_s=now_s)
         if target.night_db is not None:
             nm = self.margin(sensor, night["lnight_db"], target.night_db)
@@ -281,7 +289,7 @@ class Residents:
 
     def detail(self, sensor: Sensor, *, now_s: float, lang: str, days: int = 30) -> dict[str, Any]:
         card = self.sensor_card(sensor, now_s=now_s, lang=lang)
-        target = target_for(sensor.target_profile, sensor.area_category, sensor.source_type)
+        target = self.target(sensor)
         today = self.local_date(now_s)
         card["periods"] = [
             {"name": p.name, "start_h": p.start_h, "end_h": p.end_h, "penalty_db": p.penalty_db}
@@ -306,6 +314,6 @@ class Residents:
             if sent.get(s.sensor_id) == key:
                 continue
             sent[s.sensor_id] = key
-            target = target_for(s.target_profile, s.area_category, s.source_type)
+            target = self.target(s)
             out.append({"sensor_id": s.sensor_id, "now": self.now(s, target, now_s=now_s, lang=lang)})
         return out

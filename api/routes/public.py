@@ -46,7 +46,7 @@ def _residents(request: Request, store: StoreDep, settings: SettingsDep) -> Resi
     cache = getattr(request.app.state, "residents_cache", None)
     if cache is None:
         cache = request.app.state.residents_cache = TtlCache(ttl_s=300.0)
-    return Residents(store, settings, cache)
+    return Residents(store, settings, cache, profiles=request.app.state.profiles)
 
 
 ResidentsDep = Annotated[Residents, Depends(_residents)]

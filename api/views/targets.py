@@ -6,7 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from noiselab.domain.targets import Limit, all_profiles, limits_for, presets, profile_id_for
+from noiselab.domain import targets
+from noiselab.domain.targets import Limit, all_profiles, presets
 from noiselab.store.registry import Sensor
 from noiselab.store.registry.base import TargetRegistry
 
@@ -19,8 +20,9 @@ def profiles_view(profiles: TargetRegistry) -> dict[str, Any]:
 
 
 def sensor_limits(profiles: TargetRegistry, sensor: Sensor) -> list[Limit]:
-    pid = profile_id_for(sensor.target_profile, sensor.source_type)
-    return limits_for(all_profiles(profiles.latest()).get(pid or ""), sensor.area_category)
+    return targets.sensor_limits(
+        profiles.latest(), sensor.target_profile, sensor.source_type, sensor.area_category
+    )
 
 
 def profile_exists(profiles: TargetRegistry, profile_id: str) -> bool:

@@ -96,6 +96,18 @@ def limits_for(profile: dict[str, Any] | None, area_category: str | None) -> lis
     ]
 
 
+def sensor_limits(
+    custom: Iterable[dict[str, Any]],
+    target_profile: str | None,
+    source_type: str | None,
+    area_category: str | None,
+) -> list[Limit]:
+    """The limits that apply to one sensor: its profile (or its source type's default) among the presets and
+    the custom profiles, the rows for its area. The one lookup behind the engineers' views and the page."""
+    profile = all_profiles(custom).get(profile_id_for(target_profile, source_type) or "")
+    return limits_for(profile, area_category)
+
+
 def compare(
     value_db: float | None, limit: Limit, *, facade: bool, correction_db: float, indicative: bool
 ) -> dict[str, Any]:
