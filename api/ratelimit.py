@@ -21,7 +21,7 @@ Requests with a valid key on the read API and the probes (``/health``, ``/ready`
 ``Retry-After`` (whole seconds until one token is back). Limits are per process: with N API workers
 a client gets up to N times the rate.
 
-Settings are read from ``app.state.settings`` with these names (defaults in :data:`DEFAULTS`):
+Settings are read from ``app.state.settings`` with these names (defaults in ``domain.settings.Settings``):
 ``rate_limit_enabled``, ``rate_limit_public_per_s``, ``rate_limit_public_burst``,
 ``rate_limit_ingest_per_s``, ``rate_limit_ingest_burst``, ``rate_limit_max_clients``.
 """
@@ -47,20 +47,13 @@ from noiselab.api.auth import (
     identify,
     presented_key,
 )
+from noiselab.domain.settings import Settings
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-DEFAULTS: dict[str, Any] = {
-    "rate_limit_enabled": True,
-    "rate_limit_public_per_s": 10.0,
-    "rate_limit_public_burst": 120,
-    "rate_limit_ingest_per_s": 100.0,
-    "rate_limit_ingest_burst": 500,
-    "rate_limit_max_clients": 10_000,
-}
 EXEMPT_PATHS = ("/health", "/ready", "/metrics")
 INGEST_PREFIXES = ("/v1/readings", "/v1/ingest/")
 
@@ -115,7 +108,8 @@ class TokenBuckets:
 
 
 def _setting(settings: object, name: str) -> Any:
-    return getattr(settings, name, DEFAULTS[name])
+    """A rate-limit setting; its default comes from :class:`Settings`, the one home of the defaults."""
+    return getattr(settings, name, Settings.model_fields[name].default)
 
 
 def classify(scope: Scope, principal: Principal = PUBLIC) -> tuple[str, str] | None:
