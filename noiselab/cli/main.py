@@ -146,10 +146,6 @@ def simulate(
     )
 
 
-def _not_yet(name: str) -> None:
-    raise click.ClickException(f"'noiselab {name}' is not available yet in this version.")
-
-
 @main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(

@@ -22,7 +22,6 @@ from typing import Any
 
 from noiselab.processing.events import facade_correction
 
-METRICS = ("lden", "lday", "levening", "lnight", "laeq24", "lafmax")
 AREA_CATEGORIES = (
     "housing",
     "school",
