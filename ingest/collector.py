@@ -35,10 +35,12 @@ from noiselab.ingest import metrics
 from noiselab.ingest.client import CollectorClient
 from noiselab.ingest.decoders import MQTT_FORMATS, Message, route, subscriptions
 from noiselab.ingest.pipeline import Outcome, Pipeline, decode_message
+from noiselab.ingest.summary import IngestSummary
 from noiselab.store.base import ReadingStore
 from noiselab.store.registry import Registry
 
 log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class MqttTarget:
@@ -142,6 +144,7 @@ class Collector:
         self.duplicates = 0
         self.refused = 0
         self.acked = 0
+        self.summary = IngestSummary(log)  # INFO once a minute; each batch at DEBUG
         self._message_counters: dict[str | None, Counter] = {}
 
     # --- lifecycle ----------------------------------------------------------------------------------
@@ -299,6 +302,7 @@ class Collector:
             batch = self._take_batch()
             if batch:
                 self._commit(batch)
+            self.summary.maybe_emit()
 
     def _commit(self, batch: list[_Pending]) -> None:
         outcomes = [p.outcome for p in batch if p.outcome is not None]
@@ -326,10 +330,10 @@ class Collector:
         self.acked += len(batch)
         metrics.BATCHES.inc()
         metrics.UNACKED.set(len(self._inbox))
-        log.info(
-            "batch written: %d messages, %d readings stored, %d duplicates, %d refused",
-            len(batch),
-            result.stored,
-            result.duplicates,
-            result.refused,
+        self.summary.add(
+            messages=len(batch),
+            stored=result.stored,
+            duplicates=result.duplicates,
+            reasons=[e.reason for o in outcomes for e in o.refused],
+            lag_s=max(0.0, self.clock() - min(p.received_s for p in batch)),
         )

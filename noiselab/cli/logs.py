@@ -1,6 +1,13 @@
-"""Structured logging: one JSON object per line, with secrets scrubbed before anything is written.
+"""Logging for people on a terminal, JSON for machines, with secrets scrubbed before anything is written.
 
-A line looks like::
+``NOISELAB_LOG_FORMAT``: ``auto`` (default) writes human-readable lines when stderr is a terminal and JSON
+lines otherwise (a pipe, a file, journald, docker logs); ``human`` and ``json`` force one of them.
+
+A human line looks like::
+
+    12:00:01  INFO  last 60 s: 3600 readings stored (60.0/s), 0 duplicates, 0 refused, lag 0.3 s
+
+A JSON line looks like::
 
     {"ts": "2026-06-10T07:00:00.123Z", "level": "INFO", "logger": "noiselab.ingest.collector",
      "msg": "batch written: 12 messages, 900 readings stored, 0 duplicates, 0 refused", "stored": 900}
@@ -8,7 +15,7 @@ A line looks like::
 Fields passed with ``extra={...}`` appear as top-level keys. Secrets are removed twice: by shape (the
 password part of any ``scheme://user:password@host`` URL, ``token=``/``password=`` pairs, ``Authorization``
 header values) and by value (every secret found in the settings, wherever it appears, even alone).
-The pipeline is two small callables, :class:`Redactor` and :class:`JsonFormatter`.
+The pipeline is small callables: :class:`Redactor`, then :class:`JsonFormatter` or :class:`HumanFormatter`.
 """
 
 from __future__ import annotations
@@ -95,19 +102,64 @@ class JsonFormatter(logging.Formatter):
         return json.loads(self.redact(json.dumps(value, ensure_ascii=False, default=str)))
 
 
+class HumanFormatter(logging.Formatter):
+    """``HH:MM:SS  LEVEL  message  key=value ...`` in local time; a multi-line message (the start-up block)
+    is written as it is. Everything passes through the redactor."""
+
+    def __init__(self, redactor: Redactor | None = None) -> None:
+        super().__init__()
+        self.redact = redactor or Redactor()
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = self.redact(record.getMessage())
+        if "\n" in text:
+            return text
+        extra = [
+            f"{key}={self.redact(str(value))}"
+            for key, value in vars(record).items()
+            if key not in _STANDARD and not key.startswith("_") and key not in _QUIET_FIELDS
+        ]
+        line = f"{time.strftime('%H:%M:%S', time.localtime(record.created))}  {record.levelname:<7}{text}"
+        if extra:
+            line += "  (" + ", ".join(extra) + ")"
+        if record.exc_info:
+            line += "\n" + self.redact(self.formatException(record.exc_info))
+        return line
+
+
+# structured fields that the human line already says in words
+_QUIET_FIELDS = {"stored", "duplicates", "refused", "rate_per_s", "lag_s", "window_s", "reasons", "messages"}
+LOG_FORMATS = ("auto", "human", "json")
+
+
+def choose_format(fmt: str, stream: TextIO) -> str:
+    """``human`` or ``json`` for a setting of ``auto``/``human``/``json`` and the stream written to."""
+    if fmt not in LOG_FORMATS:
+        raise ValueError(f"log format must be one of {', '.join(LOG_FORMATS)}, got {fmt!r}")
+    if fmt != "auto":
+        return fmt
+    isatty = getattr(stream, "isatty", None)
+    return "human" if isatty is not None and isatty() else "json"
+
+
 def setup(
     level: str = "INFO",
     *,
     secrets: Iterable[str | None] = (),
     stream: TextIO | None = None,
     quiet: Iterable[str] = ("amqtt", "transitions"),
+    fmt: str = "json",
 ) -> logging.Handler:
-    """Send every log record of the process to ``stream`` (stderr) as JSON lines; returns the handler.
+    """Send every log record of the process to ``stream`` (stderr) as JSON or human lines (``fmt``, see
+    :func:`choose_format`); returns the handler.
 
     Replaces the root logger's handlers, so calling it twice does not duplicate lines.
     """
-    handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(JsonFormatter(Redactor(secrets)))
+    out = stream or sys.stderr
+    handler = logging.StreamHandler(out)
+    redactor = Redactor(secrets)
+    human = choose_format(fmt, out) == "human"
+    handler.setFormatter(HumanFormatter(redactor) if human else JsonFormatter(redactor))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -12,10 +12,11 @@ from noiselab.store.registry import Registry
 
 
 def configure_logging(settings: Settings) -> None:
-    """JSON lines on stderr, with every secret of the settings scrubbed (see ``noiselab.cli.logs``)."""
+    """Log lines on stderr (human on a terminal, JSON otherwise, or as NOISELAB_LOG_FORMAT says), with
+    every secret of the settings scrubbed (see ``noiselab.cli.logs``)."""
     from noiselab.cli import logs
 
-    logs.setup(settings.log_level, secrets=logs.settings_secrets(settings))
+    logs.setup(settings.log_level, secrets=logs.settings_secrets(settings), fmt=settings.log_format)
 
 
 def open_store(settings: Settings) -> ReadingStore:

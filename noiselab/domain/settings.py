@@ -135,6 +135,13 @@ class Settings(BaseSettings):
     # --- simulation
     simulate: int = Field(0, ge=0, le=500)
     simulate_vendor: str = "simlab"
+    simulate_backfill_days: float = Field(
+        7.0,
+        ge=0,
+        le=400,
+        description="With simulated sensors, first publish this many days of history at full speed "
+        "(through MQTT and the collector), then go live; 0 = live only.",
+    )
 
     # --- residents' map (the page's CSP allows this tile server and nothing else outside this origin)
     map_tile_url: str = Field(
@@ -161,6 +168,9 @@ class Settings(BaseSettings):
     )
 
     log_level: str = "INFO"
+    log_format: Literal["auto", "human", "json"] = Field(
+        "auto", description="auto: human-readable on a terminal, JSON lines otherwise."
+    )
 
     @property
     def event_params(self) -> EventParams:

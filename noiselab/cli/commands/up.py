@@ -10,6 +10,7 @@ import time
 
 import uvicorn
 
+from noiselab.cli.startup import StartupBlock, startup_block
 from noiselab.cli.wiring import (
     build_collector,
     collector_config,
@@ -100,8 +101,14 @@ def run(settings: Settings, *, collector: bool, api: bool) -> None:
         server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]
         servers.append(server)
         if not stop.is_set():
-            what = "API and resident page" if api else "collector health and metrics"
-            log.info("%s on http://%s:%d/", what, settings.http_host, settings.http_port)
+            block = startup_block(
+                settings,
+                api=api,
+                collector=collector,
+                simulated=len(sim.sensors) if sim else 0,
+                backfill_days=settings.simulate_backfill_days,
+            )
+            threading.Thread(target=announce, args=(server, block, stop), daemon=True).start()
             try:
                 server.run()
             except SystemExit:  # uvicorn exits when it cannot bind the port
@@ -121,6 +128,14 @@ def run(settings: Settings, *, collector: bool, api: bool) -> None:
         if broker:
             broker.stop()
         log.info("stopped")
+
+
+def announce(server: uvicorn.Server, block: StartupBlock, stop: threading.Event) -> None:
+    """Show the start-up block once the HTTP server listens (not before: the port may be taken)."""
+    while not server.started:
+        if stop.wait(0.05) or server.should_exit:
+            return
+    log.info(block.text, extra=block.fields)
 
 
 def retention_loop(store: ReadingStore, stop: threading.Event, every_s: float = 3600.0) -> None:
