@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from noiselab import __version__
 from noiselab.api import openapi, problems
@@ -27,6 +27,7 @@ from noiselab.api.routes import (
     targets,
     trials,
 )
+from noiselab.api.strict import reject_unknown_query
 from noiselab.domain.settings import Settings
 from noiselab.ingest.pipeline import Pipeline
 from noiselab.store.base import ReadingStore
@@ -48,7 +49,13 @@ def create_app(
     collector: Any = None,
     keys: KeyRegistry | None = None,
 ) -> FastAPI:
-    app = FastAPI(title="noiselab", version=__version__, description=DESCRIPTION)
+    # unknown query parameters are refused on every route (api/strict.py)
+    app = FastAPI(
+        title="noiselab",
+        version=__version__,
+        description=DESCRIPTION,
+        dependencies=[Depends(reject_unknown_query)],
+    )
     app.state.settings = settings
     app.state.store = store
     app.state.registry = registry
@@ -75,7 +82,13 @@ def create_app(
 
 def create_ops_app(settings: Settings, store: ReadingStore, *, collector: Any = None) -> FastAPI:
     """What ``noiselab collect`` serves: /health, /ready (store and broker) and /metrics only."""
-    app = FastAPI(title="noiselab collector", version=__version__, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="noiselab collector",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        dependencies=[Depends(reject_unknown_query)],
+    )
     app.state.settings = settings
     app.state.store = store
     app.state.collector = collector

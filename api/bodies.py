@@ -242,10 +242,19 @@ def expand_ingest(doc: dict[str, Any]) -> None:
             concrete = copy.deepcopy(item)
             for method, op in concrete.items():
                 params = [p for p in op.get("parameters", []) if p.get("name") != "fmt"]
-                op["parameters"] = params + copy.deepcopy(HEADERS.get(fmt, []))
+                check = template.endswith("/check")  # reports on any body in a 200, refuses none
+                headers = copy.deepcopy(HEADERS.get(fmt, []))
+                for header in headers:
+                    header["required"] = header["required"] and not check
+                op["parameters"] = params + headers
                 if not op["parameters"]:
                     del op["parameters"]
                 op["requestBody"] = request_body(fmt)
+                if check:
+                    op["requestBody"]["required"] = False
+                    op["requestBody"]["content"]["application/json"]["schema"] = {
+                        "description": "Any body: what is wrong with it is the answer"
+                    }
                 op["operationId"] = f"{op.get('operationId', method)}_{fmt.replace('-', '_')}"
                 op.setdefault("responses", {}).pop("404", None)  # the format exists
             paths[path] = concrete

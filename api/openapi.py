@@ -21,7 +21,9 @@ from fastapi.routing import APIRoute
 
 from noiselab.api import bodies, deps
 from noiselab.api import csv as csv_module
+from noiselab.api.problems import api_routes
 from noiselab.api.ratelimit import EXEMPT_PATHS
+from noiselab.api.views.query import EARLIEST, LATEST
 
 PROBLEM = "application/problem+json"
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -57,10 +59,10 @@ DESCRIPTIONS = {
 }
 _HEADERS = {
     401: {"WWW-Authenticate": {"description": "The accepted schemes", "schema": {"type": "string"}}},
-    429: {
-        "Retry-After": {"description": "Seconds until a request is allowed", "schema": {"type": "string"}}
-    },
+    429: {"Retry-After": {"description": "Seconds until a request is allowed", "schema": {"type": "string"}}},
 }
+DATE_PATTERN = f"^{EARLIEST.year // 100}[0-9]{{2}}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+"""Dates from the 2000s to the 2090s (EARLIEST..LATEST of :mod:`noiselab.api.views.query`)."""
 SECURITY = [{"HTTPBearer": []}, {"APIKeyHeader": []}]
 CSV_CONTENT = {"text/csv": {"schema": {"type": "string"}}}
 
@@ -98,17 +100,32 @@ def _traits(route: APIRoute) -> dict[str, Any]:
 
 def _operation_responses(path: str, op: dict[str, Any], traits: dict[str, Any]) -> dict[int, bool]:
     has_params = bool(op.get("parameters")) or "requestBody" in op
+    names = {p.get("name") for p in op.get("parameters", [])}
     return {
         401: True,
         403: bool(traits["role"] or traits["csv"]),
-        404: "{" in path,
+        400: "requestBody" in op,  # a body that cannot be parsed at all
+        404: "{" in path or bool(names & {"sensor", "sensor_id"}),
         422: has_params,
         429: path not in EXEMPT_PATHS,
         503: bool(traits["store"]),
     }
 
 
+def _bound_dates(op: dict[str, Any]) -> None:
+    """Date and date-time parameters: the accepted range as a pattern and in words."""
+    for param in op.get("parameters", []):
+        schema = param.get("schema", {})
+        for variant in [schema, *schema.get("anyOf", [])]:
+            if variant.get("format") in ("date", "date-time") and "pattern" not in variant:
+                variant["pattern"] = DATE_PATTERN + ("$" if variant["format"] == "date" else "T")
+                param["description"] = (
+                    param.get("description", "") + f" Between {EARLIEST} and {LATEST}."
+                ).strip()
+
+
 def _fix_operation(path: str, op: dict[str, Any], traits: dict[str, Any]) -> None:
+    _bound_dates(op)
     responses: dict[str, Any] = op.setdefault("responses", {})
     wanted = [code for code, on in _operation_responses(path, op, traits).items() if on]
     for code, declared in problems(*wanted).items():
@@ -142,7 +159,7 @@ def build(app: FastAPI, original: Callable[[], dict[str, Any]]) -> dict[str, Any
     )
     for schema in ("HTTPValidationError", "ValidationError"):
         components["schemas"].pop(schema, None)
-    routes = {(r.path, m.lower()): r for r in app.routes if isinstance(r, APIRoute) for m in r.methods}
+    routes = {(path, m.lower()): r for path, r in api_routes(app.routes) for m in r.methods}
     for path, item in doc.get("paths", {}).items():
         for method, op in item.items():
             route = routes.get((path, method))

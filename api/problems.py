@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
+from starlette.routing import compile_path
 
 from noiselab.domain.errors import (
     ConfigError,
@@ -38,13 +40,26 @@ _STATUS: list[tuple[type[NoiselabError], int, str]] = [
 ]
 
 
+def api_routes(routes: Any) -> Iterator[tuple[str, APIRoute]]:
+    """(full path, route) of every API route, also inside included routers (FastAPI includes them lazily)."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route.path, route
+        elif hasattr(route, "effective_candidates"):  # fastapi.routing._IncludedRouter
+            for candidate in route.effective_candidates():
+                original = getattr(candidate, "original_route", None)
+                if isinstance(original, APIRoute):
+                    yield candidate.path, original
+                else:
+                    yield from api_routes([candidate])
+
+
 def allowed_methods(request: Request) -> str:
     """Every method of every route matching the request's path (Starlette names only the first route's)."""
     methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches({**request.scope, "method": "GET"})
-        if match != Match.NONE:
-            methods.update(getattr(route, "methods", None) or ())
+    for path, route in api_routes(request.app.router.routes):
+        if compile_path(path)[0].match(request.url.path):
+            methods.update(route.methods)
     return ", ".join(sorted(methods))
 
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path
+from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from noiselab.api.auth import KeysDep, RequireAdmin
 from noiselab.api.deps import RegistryDep
+from noiselab.api.openapi import problems
 from noiselab.api.views.query import SENSOR_ID
 from noiselab.api.views.targets import ProfilesDep, profile_exists
 from noiselab.domain.errors import UnknownSensor
+from noiselab.domain.readings import MAX_INTERVAL_S, MIN_INTERVAL_S
 from noiselab.domain.targets import AREA_CATEGORIES
 from noiselab.store.registry import Sensor
 
@@ -29,13 +32,20 @@ class SensorFields(BaseModel):
     lat: float | None = Field(None, ge=-90, le=90, examples=[55.619])
     lon: float | None = Field(None, ge=-180, le=180, examples=[12.386])
     area_category: AreaCategory | None = Field(None, description="Land use at the receiver")
-    source_type: SourceType | None = Field(None, description="Dominant noise source")
-    facade: bool | None = Field(None, description="Mounted on a façade (levels lowered before comparison)")
+    # the four below always have a value: leave them out to keep it; null is not in the schema (422)
+    source_type: SourceType | SkipJsonSchema[None] = Field(None, description="Dominant noise source")
+    facade: bool | SkipJsonSchema[None] = Field(
+        None, description="Mounted on a façade (levels lowered before comparison)"
+    )
     sonometer_class: Literal["1", "2"] | None = Field(None, description="IEC 61672-1 class")
-    interval_s: float | None = Field(None, gt=0, le=86_400, description="Reporting interval in seconds")
+    interval_s: float | None = Field(
+        None, ge=MIN_INTERVAL_S, le=MAX_INTERVAL_S, description="Reporting interval in seconds"
+    )
     target_profile: str | None = Field(None, max_length=64, examples=["dk-road"])
-    public: bool | None = Field(None, description="Shown on the resident page and to the public API")
-    placed: bool | None = Field(None, description="Default: true once lat and lon are known")
+    public: bool | SkipJsonSchema[None] = Field(
+        None, description="Shown on the resident page and to the public API"
+    )
+    placed: bool | SkipJsonSchema[None] = Field(None, description="Default: true once lat and lon are known")
 
 
 class SensorIn(SensorFields):
@@ -59,7 +69,7 @@ def _apply(sensor: Sensor, fields: dict[str, Any], profiles: Any) -> Sensor:
     return sensor
 
 
-@router.post("/v1/sensors", status_code=201, summary="Register a sensor (admin)")
+@router.post("/v1/sensors", status_code=201, summary="Register a sensor (admin)", responses=problems(409))
 def create_sensor(
     body: SensorIn, _: RequireAdmin, registry: RegistryDep, profiles: ProfilesDep
 ) -> dict[str, Any]:
@@ -113,7 +123,21 @@ def create_key(body: KeyIn, _: RequireAdmin, keys: KeysDep) -> dict[str, Any]:
     return {**info.as_dict(), "key": key}
 
 
-@router.delete("/v1/keys/{key_id}", status_code=204, summary="Revoke an API key (admin)")
-def revoke_key(_: RequireAdmin, keys: KeysDep, key_id: Annotated[int, Path(ge=1, le=2**62)]) -> None:
+@router.delete(
+    "/v1/keys/{key_id}",
+    status_code=204,
+    summary="Revoke an API key (admin)",
+    description="The key of the request itself is revoked only with `?confirm=true` (else 409): revoking it "
+    "locks this caller out.",
+    responses=problems(409),
+)
+def revoke_key(
+    caller: RequireAdmin,
+    keys: KeysDep,
+    key_id: Annotated[int, Path(ge=1, le=2**62)],
+    confirm: Annotated[bool, Query(description="Needed to revoke the key of this request")] = False,
+) -> None:
+    if key_id == caller.key_id and not confirm:
+        raise HTTPException(409, "this is the key of this request; add ?confirm=true to revoke it anyway")
     if not keys.revoke(key_id):
         raise HTTPException(404, f"no active key {key_id}")

@@ -8,9 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from noiselab.api.csv import AsCsv, respond
-from noiselab.api.deps import SettingsDep, StoreDep
+from noiselab.api.deps import StoreDep
+from noiselab.api.options import MetricOptionsDep
 from noiselab.api.views import daily as view
-from noiselab.api.views.query import VisibleSensor
+from noiselab.api.views.query import EARLIEST, LATEST, VisibleSensor
 from noiselab.api.views.targets import ProfilesDep, sensor_limits
 
 router = APIRouter(prefix="/v1/sensors", tags=["metrics"])
@@ -49,6 +50,19 @@ DAILY_EXAMPLE = [
         "coverage_day": 1.0,
         "coverage_evening": 1.0,
         "coverage_night": 1.0,
+        "lafmax_day": 71.2,
+        "lafmax_evening": 68.0,
+        "lafmax_night": 66.5,
+        "n_events_65": 0,
+        "n_events_65_night": 0,
+        "n_events_70": 0,
+        "n_events_70_night": 0,
+        "nat70": 0,
+        "nat70_night": 0,
+        "nat75": 0,
+        "nat75_night": 0,
+        "nat80": 0,
+        "nat80_night": 0,
         "facade": True,
         "target_profile": "dk-road",
         "lden_limit_db": 58.0,
@@ -69,20 +83,27 @@ DAILY_EXAMPLE = [
     "/{sensor_id}/daily",
     summary="Daily records (Lden, Lday, Levening, Lnight, LAeq,24h, LAFmax, LA10..LA95, coverage)",
     description=(
-        "One record per local calendar date (settings tz, 23/24/25 h around DST) from `start` to `end` "
-        "(both included, at most 366 days); dates without data are left out. Levels are energy means of "
-        "the readings in each period; Lden uses the scheme's nominal hours and penalties; a period without "
-        "data makes its level and Lden null. `valid`: every period has at least the coverage threshold. "
+        "One record per date from `start` to `end` (both included, at most 366 days), every date present "
+        "(null levels and zero coverage where nothing was measured). The record of date D covers the "
+        "noise day from D `day_start` (default: the scheme's day start, 07:00) to D+1 `day_start`, so its "
+        "Lnight is one whole night (8 or 10 h when daylight saving changes); `day_start=00:00` gives "
+        "calendar days. Levels are energy means of the readings in each period; Lden uses the scheme's "
+        "nominal hours and penalties; a period without data makes its level and Lden null. `valid`: every "
+        "period has at least the coverage threshold (`coverage`). Per night: `lafmax_night`; "
+        "events (`threshold`, `merge_gap_s`, `min_duration_s`) counted per day and night as "
+        "`n_events_65`, `n_events_70` (and the requested threshold) and NAT (`nat70`, `nat75`, `nat80`: "
+        "events whose max reaches 70/75/80 dB). "
         "`targets` compares the levels with the sensor's target profile (façade-mounted sensors are lowered "
         "by the façade correction first; a single day is always indicative against a long-term limit). "
-        "CSV columns: " + ",".join(h for _, h in view.DAILY_COLUMNS)
+        "CSV columns (then this request's event counts before `facade`): "
+        + ",".join(h for _, h in view.DAILY_COLUMNS)
     ),
     responses={200: {"content": {"application/json": {"example": DAILY_EXAMPLE}, "text/csv": {}}}},
 )
 def daily(
     sensor: VisibleSensor,
     store: StoreDep,
-    settings: SettingsDep,
+    options: MetricOptionsDep,
     profiles: ProfilesDep,
     as_csv: AsCsv,
     start: Annotated[date, Query(description="First local date, YYYY-MM-DD", examples=["2026-06-01"])],
@@ -91,8 +112,8 @@ def daily(
     ],
 ) -> Any:
     limits = sensor_limits(profiles, sensor)
-    rows = view.daily_records(store, sensor, start, end, settings, limits)
-    return respond(rows, as_csv, view.DAILY_COLUMNS, f"{sensor.sensor_id}-daily")
+    rows = view.daily_records(store, sensor, start, end, options, limits)
+    return respond(rows, as_csv, view.daily_columns(rows), f"{sensor.sensor_id}-daily")
 
 
 @router.get(
@@ -110,13 +131,15 @@ def daily(
 def annual(
     sensor: VisibleSensor,
     store: StoreDep,
-    settings: SettingsDep,
+    options: MetricOptionsDep,
     profiles: ProfilesDep,
     as_csv: AsCsv,
-    year: Annotated[int, Query(ge=1970, le=2100, description="Calendar year", examples=[2026])],
+    year: Annotated[
+        int, Query(ge=EARLIEST.year, le=LATEST.year, description="Calendar year", examples=[2026])
+    ],
 ) -> Any:
     limits = sensor_limits(profiles, sensor)
-    rows = view.annual_records(store, sensor, year, settings, limits)
+    rows = view.annual_records(store, sensor, year, options, limits)
     if as_csv:
         rows = view.interval_cells(rows)
     return respond(rows, as_csv, view.ANNUAL_COLUMNS, f"{sensor.sensor_id}-annual-{year}")

@@ -46,7 +46,7 @@ def dead_letters(
     _: RequireEngineer,
     registry: RegistryDep,
     as_csv: AsCsv,
-    since_id: Annotated[int, Query(ge=0, description="Return letters with a larger id")] = 0,
+    since_id: Annotated[int, Query(ge=0, le=2**63 - 1, description="Return letters with a larger id")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Any:
     rows = [_row(d) for d in registry.dead_letters(limit=limit, since_id=since_id)]

@@ -85,10 +85,15 @@ async def _ingest(
         body=body,
         received_s=time.time(),
     )
+    principal = request.scope.get("state", {}).get("principal")
+    key_id = getattr(principal, "key_id", None)
+    credential = f"key:{key_id}" if key_id is not None else "key"  # provenance: which key sent it
     if too_big:
-        err = await run_in_threadpool(refuse_oversized, pipeline, fmt, message, limit)
+        err = await run_in_threadpool(
+            refuse_oversized, pipeline, fmt, message, limit, vendor=vendor, credential=credential
+        )
         return problem(413, "Payload too large", err.detail, reason=err.reason)
-    answer = await run_in_threadpool(ingest, pipeline, fmt, message, vendor=vendor)
+    answer = await run_in_threadpool(ingest, pipeline, fmt, message, vendor=vendor, credential=credential)
     if answer.unreadable is not None:
         return problem(422, "Invalid payload", answer.unreadable.detail, reason=answer.unreadable.reason)
     body: dict[str, Any] = {

@@ -10,7 +10,8 @@ from pydantic import BaseModel, Field
 
 from noiselab.api.auth import Caller, RequireAdmin
 from noiselab.api.csv import AsCsv, respond
-from noiselab.api.deps import RegistryDep, SettingsDep, StoreDep
+from noiselab.api.deps import RegistryDep, StoreDep
+from noiselab.api.options import MetricOptionsDep
 from noiselab.api.views import compliance as view
 from noiselab.api.views.query import date_range_ms
 from noiselab.api.views.targets import ProfilesDep, profiles_view, sensor_limits
@@ -78,14 +79,14 @@ def compliance(
     caller: Caller,
     store: StoreDep,
     registry: RegistryDep,
-    settings: SettingsDep,
+    options: MetricOptionsDep,
     profiles: ProfilesDep,
     as_csv: AsCsv,
     start: Annotated[date, Query(description="First local date", examples=["2025-01-01"])],
     end: Annotated[date, Query(description="Last local date (included)", examples=["2025-12-31"])],
     sensor_id: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9._-]{1,64}$")] = None,
 ) -> Any:
-    date_range_ms(start, end, settings.tz, max_days=view.MAX_DAYS)  # validates the range
+    date_range_ms(start, end, options.tz, max_days=view.MAX_DAYS)  # validates the range
     sensors = [
         s
         for s in registry.list_sensors(public_only=not caller.engineer)
@@ -94,6 +95,6 @@ def compliance(
     rows = [
         row
         for s in sensors
-        for row in view.compliance_rows(store, s, sensor_limits(profiles, s), start, end, settings)
+        for row in view.compliance_rows(store, s, sensor_limits(profiles, s), start, end, options)
     ]
     return respond(rows, as_csv, view.COLUMNS, "compliance")

@@ -17,14 +17,14 @@ from typing import Any
 
 import numpy as np
 
+from noiselab.api.options import MetricOptions
 from noiselab.api.views.query import date_range_ms
 from noiselab.api.views.source import hourly_rollups
-from noiselab.domain.settings import Settings
 from noiselab.domain.targets import Limit, compare
 from noiselab.processing.daily import composite_level
 from noiselab.processing.daysums import day_sums_from_rollups
 from noiselab.processing.decibel import level
-from noiselab.processing.periods import SCHEMES, period_seconds
+from noiselab.processing.periods import period_seconds
 from noiselab.store.base import ReadingStore
 from noiselab.store.registry import Sensor
 
@@ -56,16 +56,16 @@ def _round(v: float) -> float | None:
 
 
 def range_levels(
-    store: ReadingStore, sensor_id: str, start: date, end: date, settings: Settings
+    store: ReadingStore, sensor_id: str, start: date, end: date, options: MetricOptions
 ) -> tuple[dict[str, float | None], dict[str, float]]:
-    """Levels by metric name and coverage by metric name over local dates start..end."""
-    scheme = SCHEMES[settings.scheme]
-    start_ms, end_ms = date_range_ms(start, end, settings.tz, max_days=MAX_DAYS)
+    """Levels by metric name and coverage by metric name over the days start..end (request's day start)."""
+    scheme, tz, ds = options.scheme, options.tz, options.day_start_h
+    start_ms, end_ms = date_range_ms(start, end, tz, max_days=MAX_DAYS, day_start_h=ds)
     sums = day_sums_from_rollups(
-        hourly_rollups(store, sensor_id, start_ms, end_ms), scheme=scheme, tz=settings.tz
+        hourly_rollups(store, sensor_id, start_ms, end_ms), scheme=scheme, tz=tz, day_start_h=ds
     )
     dates = np.arange(start.toordinal(), end.toordinal() + 1)
-    period_len = period_seconds(dates, scheme, settings.tz).sum(axis=0).astype(np.float64)
+    period_len = period_seconds(dates, scheme, tz, day_start_h=ds).sum(axis=0).astype(np.float64)
     energy, seconds = sums.energy.sum(axis=0), sums.seconds.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         periods = level(energy / np.where(seconds > 0, seconds, np.nan))
@@ -86,21 +86,21 @@ def range_levels(
 
 
 def compliance_rows(
-    store: ReadingStore, sensor: Sensor, limits: list[Limit], start: date, end: date, settings: Settings
+    store: ReadingStore, sensor: Sensor, limits: list[Limit], start: date, end: date, options: MetricOptions
 ) -> list[dict[str, Any]]:
     if not limits:
         return []
-    values, coverage = range_levels(store, sensor.sensor_id, start, end, settings)
+    values, coverage = range_levels(store, sensor.sensor_id, start, end, options)
     short = (end - start).days + 1 < 365
     rows = []
     for lim in limits:
         cov = round(coverage.get(lim.metric, 0.0), 4)
-        indicative = short or cov < settings.coverage_threshold or values.get(lim.metric) is None
+        indicative = short or cov < options.coverage_threshold or values.get(lim.metric) is None
         row = compare(
             values.get(lim.metric),
             lim,
             facade=sensor.facade,
-            correction_db=settings.facade_correction_db,
+            correction_db=options.facade_correction_db,
             indicative=indicative,
         )
         rows.append(

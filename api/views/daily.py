@@ -4,6 +4,10 @@ Levels in the records are as measured. The ``targets`` list compares them with t
 free-field limits, so a façade-mounted sensor's levels are lowered by the façade correction first
 (``facade_correction_db`` says by how much). A single day is always ``indicative`` against a limit (limits
 are long-term, annual values); an annual value is indicative when its coverage is below the threshold.
+
+Days start at the request's day start (the noise day 07:00 -> 07:00 by default). Every date of the range has
+a row: a date without readings has null levels, zero coverage and zero event counts. Event counts and NAT
+come from the loud readings alone (:func:`noiselab.api.views.events.loud_events`).
 """
 
 from __future__ import annotations
@@ -11,20 +15,21 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from noiselab.api.options import MetricOptions
+from noiselab.api.views.events import loud_events
 from noiselab.api.views.query import date_range_ms
 from noiselab.api.views.source import hourly_rollups
-from noiselab.domain.settings import Settings
 from noiselab.domain.targets import Limit, compare
 from noiselab.processing.annual import annual_from_sums
 from noiselab.processing.daily import daily_from_rollups
 from noiselab.processing.daysums import day_sums_from_rollups
-from noiselab.processing.periods import SCHEMES
 from noiselab.store.base import ReadingStore
 from noiselab.store.registry import Sensor
 
 MAX_DAYS = 366
 
-DAILY_COLUMNS = [
+# CSV headers carry their unit (docs/api.md "CSV columns"): levels ``_db``, shares ``_ratio``, the local date
+DAILY_KEYS = [
     ("sensor_id", "sensor_id"),
     ("date", "date_local"),
     ("lden", "lden_db"),
@@ -43,6 +48,11 @@ DAILY_COLUMNS = [
     ("coverage_day", "coverage_day_ratio"),
     ("coverage_evening", "coverage_evening_ratio"),
     ("coverage_night", "coverage_night_ratio"),
+    ("lafmax_day", "lafmax_day_db"),
+    ("lafmax_evening", "lafmax_evening_db"),
+    ("lafmax_night", "lafmax_night_db"),
+]
+_TARGETS = [
     ("facade", "facade_mounted"),
     ("target_profile", "target_profile"),
     ("lden_limit_db", "lden_limit_db"),
@@ -55,6 +65,7 @@ DAILY_COLUMNS = [
     ("lnight_exceeded", "lnight_exceeded"),
     ("indicative", "indicative"),
 ]
+DAILY_COLUMNS = [*DAILY_KEYS, *_TARGETS]
 
 ANNUAL_COLUMNS = [
     ("sensor_id", "sensor_id"),
@@ -67,13 +78,20 @@ ANNUAL_COLUMNS = [
     ("coverage_day", "coverage_day_ratio"),
     ("coverage_evening", "coverage_evening_ratio"),
     ("coverage_night", "coverage_night_ratio"),
-    *DAILY_COLUMNS[18:],
+    *_TARGETS,
     # 95 % day-block bootstrap intervals (processing.annual), appended so that older columns keep their place
     ("lden_ci95_low", "lden_ci95_low_db"),
     ("lden_ci95_high", "lden_ci95_high_db"),
     ("lnight_ci95_low", "lnight_ci95_low_db"),
     ("lnight_ci95_high", "lnight_ci95_high_db"),
 ]
+
+
+def daily_columns(records: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """The daily CSV columns: the fixed ones, then this request's event counts and NAT (counts, no unit:
+    ``n_events_70``, ``n_events_70_night``, ``nat80``, ...), then the target comparison."""
+    counts = [(k, k) for k in (records[0] if records else {}) if k.startswith(("n_events_", "nat"))]
+    return [*DAILY_KEYS, *counts, *_TARGETS]
 
 
 def interval_cells(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -89,14 +107,14 @@ def interval_cells(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _attach_targets(
-    rec: dict[str, Any], sensor: Sensor, limits: list[Limit], settings: Settings, *, indicative: bool
+    rec: dict[str, Any], sensor: Sensor, limits: list[Limit], options: MetricOptions, *, indicative: bool
 ) -> dict[str, Any]:
     targets = [
         compare(
             rec.get(lim.metric),
             lim,
             facade=sensor.facade,
-            correction_db=settings.facade_correction_db,
+            correction_db=options.facade_correction_db,
             indicative=indicative,
         )
         for lim in limits
@@ -113,29 +131,63 @@ def _attach_targets(
     return rec
 
 
+def _empty_day(sensor_id: str, day: date, keys: list[str]) -> dict[str, Any]:
+    rec: dict[str, Any] = {"sensor_id": sensor_id, "date": day.isoformat()}
+    for key in keys:
+        counted = key.startswith(("n_events_", "nat")) or key.startswith("coverage")
+        rec[key] = 0 if counted else None
+    rec["valid"] = False
+    return rec
+
+
 def daily_records(
-    store: ReadingStore, sensor: Sensor, start: date, end: date, settings: Settings, limits: list[Limit]
+    store: ReadingStore,
+    sensor: Sensor,
+    start: date,
+    end: date,
+    options: MetricOptions,
+    limits: list[Limit],
 ) -> list[dict[str, Any]]:
-    start_ms, end_ms = date_range_ms(start, end, settings.tz, max_days=MAX_DAYS)
+    """One record per date start..end (both included), empty where nothing was measured."""
+    start_ms, end_ms = date_range_ms(
+        start, end, options.tz, max_days=MAX_DAYS, day_start_h=options.day_start_h
+    )
     r = hourly_rollups(store, sensor.sensor_id, start_ms, end_ms)
     table = daily_from_rollups(
         r,
         sensor_ids=[sensor.sensor_id],
-        scheme=settings.scheme,
-        tz=settings.tz,
-        valid_threshold=settings.coverage_threshold,
+        scheme=options.scheme,
+        tz=options.tz,
+        valid_threshold=options.coverage_threshold,
+        day_start_h=options.day_start_h,
+        events=loud_events(store, sensor.sensor_id, start_ms, end_ms, options.events),
+        event_thresholds=options.events.thresholds_db,
+        event_params=options.events,
     )
-    return [_attach_targets(rec, sensor, limits, settings, indicative=True) for rec in table.to_records()]
+    found = {rec["date"]: rec for rec in table.to_records()}
+    keys = list(table.columns())
+    days = [date.fromordinal(d) for d in range(start.toordinal(), end.toordinal() + 1)]
+    return [
+        _attach_targets(
+            found.get(d.isoformat()) or _empty_day(sensor.sensor_id, d, keys),
+            sensor,
+            limits,
+            options,
+            indicative=True,
+        )
+        for d in days
+    ]
 
 
 def annual_records(
-    store: ReadingStore, sensor: Sensor, year: int, settings: Settings, limits: list[Limit]
+    store: ReadingStore, sensor: Sensor, year: int, options: MetricOptions, limits: list[Limit]
 ) -> list[dict[str, Any]]:
-    start_ms, end_ms = date_range_ms(date(year, 1, 1), date(year, 12, 31), settings.tz, max_days=MAX_DAYS)
+    """Annual values of the calendar year (SPEC §5: annual values use the calendar year, not noise days)."""
+    start_ms, end_ms = date_range_ms(date(year, 1, 1), date(year, 12, 31), options.tz, max_days=MAX_DAYS)
     r = hourly_rollups(store, sensor.sensor_id, start_ms, end_ms)
-    sums = day_sums_from_rollups(r, scheme=SCHEMES[settings.scheme], tz=settings.tz)
-    table = annual_from_sums(sums, sensor_ids=[sensor.sensor_id], valid_threshold=settings.coverage_threshold)
+    sums = day_sums_from_rollups(r, scheme=options.scheme, tz=options.tz, day_start_h=0)
+    table = annual_from_sums(sums, sensor_ids=[sensor.sensor_id], valid_threshold=options.coverage_threshold)
     return [
-        _attach_targets(rec, sensor, limits, settings, indicative=bool(rec["indicative"]))
+        _attach_targets(rec, sensor, limits, options, indicative=bool(rec["indicative"]))
         for rec in table.to_records()
     ]

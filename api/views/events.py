@@ -1,8 +1,10 @@
-"""Noise events of one sensor in a time range (see :mod:`processing.events` for the definition).
+"""Pass-by events of one sensor (see :mod:`processing.events` for the definition), page by page.
 
-Raw readings are read page by page and events found per page; an event that ends exactly where the first
-event of the next page starts is the same run cut by the paging, and the two are joined (durations and
-counts add, maxima max, SEL energy-sums), so memory stays bounded by the page size.
+Events are found on the loud readings alone (at or above the lowest threshold asked for): the store reads
+only those (``min_laeq_db``), which is exact because readings below the threshold never change an event.
+A page of events is complete: loud readings are read on until an event follows the last one returned (so
+that one has ended), and the next page starts at that following event's start (the cursor). An event that
+started before the range is cut at the range start.
 """
 
 from __future__ import annotations
@@ -12,14 +14,12 @@ from typing import Any
 import numpy as np
 
 from noiselab.api.current import iso_utc
-from noiselab.api.views.query import bad_query
-from noiselab.api.views.source import raw_pages
-from noiselab.processing.decibel import energy_sum
-from noiselab.processing.events import find_events
-from noiselab.store.base import ReadingStore
+from noiselab.processing.events import EventParams, Events, find_events
+from noiselab.store.base import ReadingColumns, ReadingStore
 
-MAX_SPAN_S = 31 * 86_400
-MAX_EVENTS = 10_000
+PAGE_ROWS = 100_000
+DEFAULT_LIMIT = 1000
+MAX_LIMIT = 10_000
 
 COLUMNS = [
     ("sensor_id", "sensor_id"),
@@ -33,59 +33,80 @@ COLUMNS = [
 ]
 
 
-def _page_events(page: Any, threshold_db: float) -> list[list[float]]:
-    ev = find_events(
-        np.zeros(len(page), dtype=np.int64),
-        page.start_ms / 1000.0,
-        page.interval_s,
-        page.laeq,
-        page.lafmax,
-        thresholds_db=(threshold_db,),
+def _loud_pages(store: ReadingStore, sensor_id: str, start_ms: int, end_ms: int, lowest_db: float) -> Any:
+    """Readings at or above ``lowest_db`` in [start_ms, end_ms), page by page in time order."""
+    below = float(np.nextafter(lowest_db, -np.inf))  # the store's filter is "strictly above"
+    cursor = start_ms
+    while cursor < end_ms:
+        page = store.read(sensor_id, cursor, end_ms, limit=PAGE_ROWS, min_laeq_db=below)
+        if len(page):
+            yield page
+        if len(page) < PAGE_ROWS:
+            return
+        cursor = int(page.start_ms[-1]) + 1
+
+
+def _concat(parts: list[ReadingColumns]) -> ReadingColumns:
+    if not parts:
+        return ReadingColumns.empty()
+    return ReadingColumns(*(np.concatenate([getattr(p, f) for p in parts]) for f in ReadingColumns.__slots__))
+
+
+def _events(cols: ReadingColumns, params: EventParams, thresholds: tuple[float, ...]) -> Events:
+    return find_events(
+        np.zeros(len(cols), dtype=np.int64),
+        cols.start_ms / 1000.0,
+        cols.interval_s,
+        cols.laeq,
+        cols.lafmax,
+        thresholds_db=thresholds,
+        merge_gap_s=params.merge_gap_s,
+        min_duration_s=params.min_duration_s,
     )
-    return [
-        list(row)
-        for row in zip(
-            ev.start_s.tolist(),
-            ev.duration_s.tolist(),
-            ev.n_readings.tolist(),
-            ev.max_db.tolist(),
-            ev.sel_db.tolist(),
-            strict=True,
-        )
-    ]
 
 
-def _join(a: list[float], b: list[float]) -> list[float]:
-    sel = float(energy_sum([a[4], b[4]]))
-    return [a[0], a[1] + b[1], a[2] + b[2], max(a[3], b[3]), sel]
+def loud_events(
+    store: ReadingStore, sensor_id: str, start_ms: int, end_ms: int, params: EventParams
+) -> Events:
+    """All events in the range at ``params.thresholds_db`` and ``params.threshold_db`` (for daily counts)."""
+    thresholds = tuple(sorted({*params.thresholds_db, params.threshold_db}))
+    parts = list(_loud_pages(store, sensor_id, start_ms, end_ms, min(thresholds)))
+    return _events(_concat(parts), params, thresholds)
 
 
-def event_rows(
-    store: ReadingStore, sensor_id: str, start_ms: int, end_ms: int, threshold_db: float
-) -> list[dict[str, Any]]:
-    """Events as rows, in time order; 422 beyond 31 days or 10 000 events."""
-    if end_ms - start_ms > MAX_SPAN_S * 1000:
-        raise bad_query("end", "range too large: events cover at most 31 days per request")
-    found: list[list[float]] = []
-    for page in raw_pages(store, sensor_id, start_ms, end_ms):
-        events = _page_events(page, threshold_db)
-        if found and events and abs(found[-1][0] + found[-1][1] - events[0][0]) < 1e-6:
-            found[-1] = _join(found[-1], events.pop(0))
-        found += events
-        if len(found) > MAX_EVENTS:
-            raise bad_query(
-                "end", f"more than {MAX_EVENTS} events; ask for a shorter range or a higher threshold"
-            )
-    return [
+def event_page(
+    store: ReadingStore, sensor_id: str, start_ms: int, end_ms: int, params: EventParams, *, limit: int
+) -> tuple[list[dict[str, Any]], int | None]:
+    """At most ``limit`` events from ``start_ms`` on, and the cursor of the next page (None at the end)."""
+    parts: list[ReadingColumns] = []
+    ev = Events.empty()
+    thresholds = (params.threshold_db,)
+    for page in _loud_pages(store, sensor_id, start_ms, end_ms, params.threshold_db):
+        parts.append(page)
+        ev = _events(_concat(parts), params, thresholds)
+        if len(ev) > limit:  # event `limit` is followed by another: it is complete
+            break
+    cursor = round(float(ev.start_s[limit]) * 1000) if len(ev) > limit else None
+    n = min(limit, len(ev))
+    rows = [
         {
             "sensor_id": sensor_id,
             "start": iso_utc(round(t * 1000)),
-            "end": iso_utc(round((t + d) * 1000)),
-            "duration_s": d,
-            "n_readings": int(n),
+            "end": iso_utc(round(e * 1000)),
+            "duration_s": round(d, 3),
+            "n_readings": int(k),
             "max_db": round(m, 2),
             "sel_db": round(s, 2),
-            "threshold_db": threshold_db,
+            "threshold_db": params.threshold_db,
         }
-        for t, d, n, m, s in found
+        for t, e, d, k, m, s in zip(
+            ev.start_s[:n].tolist(),
+            ev.end_s[:n].tolist(),
+            ev.duration_s[:n].tolist(),
+            ev.n_readings[:n].tolist(),
+            ev.max_db[:n].tolist(),
+            ev.sel_db[:n].tolist(),
+            strict=True,
+        )
     ]
+    return rows, cursor

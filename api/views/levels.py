@@ -3,7 +3,8 @@
     LAeq,bucket = 10·log10( Σ interval_s·10^(LAeq/10) / Σ interval_s )     (ISO 1996-1; never a dB mean)
     coverage    = measured seconds / length of the bucket
 
-``1d`` buckets are local calendar dates (settings.tz, 23/24/25 h); the others are UTC-aligned.
+``1d`` buckets are days starting at the request's day start (settings.tz, 23/24/25 h; ``day_start=00:00``:
+calendar dates); the others are UTC-aligned. Raw readings come in pages (:mod:`noiselab.api.paging`).
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from noiselab.processing.rollups import Rollups
 from noiselab.store.base import ReadingStore
 
 BUCKET_S = {"1min": 60, "15min": 900, "1h": 3600, "1d": 86_400}
-MAX_ROWS = 10_000  # per response, any interval
-MAX_RAW_SPAN_S = 7 * 86_400
+MAX_ROWS = 10_000  # per response, bucketed intervals
+RAW_DEFAULT_LIMIT = 10_000  # raw readings per page
+RAW_MAX_LIMIT = 100_000
 
 COLUMNS = [
     ("start", "start_utc"),
@@ -41,9 +43,8 @@ COLUMNS = [
 def check_span(interval: str, start_ms: int, end_ms: int) -> None:
     span_s = (end_ms - start_ms) / 1000
     if interval == "raw":
-        if span_s > MAX_RAW_SPAN_S:
-            raise bad_query("end", "range too large: raw levels cover at most 7 days per request")
-    elif span_s / BUCKET_S[interval] > MAX_ROWS:
+        return  # paged, any range
+    if span_s / BUCKET_S[interval] > MAX_ROWS:
         raise bad_query("end", f"range too large: at most {MAX_ROWS} {interval} intervals per request")
 
 
@@ -51,12 +52,18 @@ def _num(v: float, nd: int = 2) -> float | None:
     return None if math.isnan(v) else round(v, nd)
 
 
-def raw_rows(store: ReadingStore, sensor_id: str, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
-    page = next(raw_pages(store, sensor_id, start_ms, end_ms, page_rows=MAX_ROWS + 1), None)
+def raw_page(
+    store: ReadingStore, sensor_id: str, start_ms: int, end_ms: int, *, limit: int = RAW_DEFAULT_LIMIT
+) -> tuple[list[dict[str, Any]], int | None]:
+    """At most ``limit`` readings from ``start_ms`` on, and the next page's cursor (None at the end)."""
+    page = next(raw_pages(store, sensor_id, start_ms, end_ms, page_rows=limit + 1), None)
     if page is None:
-        return []
-    if len(page) > MAX_ROWS:
-        raise bad_query("end", f"more than {MAX_ROWS} readings in this range; ask for a shorter range")
+        return [], None
+    cursor = int(page.start_ms[limit]) if len(page) > limit else None
+    return _raw_rows(page, limit), cursor
+
+
+def _raw_rows(page: Any, limit: int) -> list[dict[str, Any]]:
     return [
         {
             "start": iso_utc(int(t)),
@@ -68,11 +75,11 @@ def raw_rows(store: ReadingStore, sensor_id: str, start_ms: int, end_ms: int) ->
             "coverage": 1.0,
         }
         for t, d, lv, fm, cp in zip(
-            page.start_ms.tolist(),
-            page.interval_s.tolist(),
-            page.laeq.tolist(),
-            page.lafmax.tolist(),
-            page.lcpeak.tolist(),
+            page.start_ms[:limit].tolist(),
+            page.interval_s[:limit].tolist(),
+            page.laeq[:limit].tolist(),
+            page.lafmax[:limit].tolist(),
+            page.lcpeak[:limit].tolist(),
             strict=True,
         )
     ]
@@ -113,11 +120,17 @@ def _rows(
 
 
 def bucket_rows(
-    store: ReadingStore, sensor_id: str, start_ms: int, end_ms: int, interval: str, tz: str
+    store: ReadingStore,
+    sensor_id: str,
+    start_ms: int,
+    end_ms: int,
+    interval: str,
+    tz: str,
+    day_start_h: int = 0,
 ) -> list[dict[str, Any]]:
     """Rows of energy-averaged buckets (only buckets with data)."""
     if interval == "1d":
-        return _local_days(hourly_rollups(store, sensor_id, start_ms, end_ms), tz)
+        return _local_days(hourly_rollups(store, sensor_id, start_ms, end_ms), tz, day_start_h)
     size = BUCKET_S[interval]
     r: Rollups = (
         hourly_rollups(store, sensor_id, start_ms, end_ms)
@@ -127,9 +140,9 @@ def bucket_rows(
     return _rows(r.bucket_s, np.full(len(r), float(size)), r.energy, r.seconds, r.lafmax, r.lcpeak)
 
 
-def _local_days(r: Rollups, tz: str) -> list[dict[str, Any]]:
-    sums = day_sums_from_rollups(r, scheme=SCHEMES["dk"], tz=tz)
-    bounds = hour_starts(sums.date_ordinal, tz)
+def _local_days(r: Rollups, tz: str, day_start_h: int) -> list[dict[str, Any]]:
+    sums = day_sums_from_rollups(r, scheme=SCHEMES["dk"], tz=tz, day_start_h=day_start_h)
+    bounds = hour_starts(sums.date_ordinal, tz, day_start_h=day_start_h)
     return _rows(
         bounds[:, 0],
         (bounds[:, 24] - bounds[:, 0]).astype(np.float64),

@@ -24,7 +24,7 @@ def bad_query(param: str, msg: str) -> RequestValidationError:
     return RequestValidationError([{"loc": ("query", param), "msg": msg, "type": "value_error"}])
 
 
-EARLIEST = date(1970, 1, 2)
+EARLIEST = date(2000, 1, 1)  # readings before 2000 are refused (too_old)
 LATEST = date(2099, 12, 31)
 
 
@@ -45,15 +45,18 @@ def time_range_ms(start: datetime, end: datetime, *, max_s: float) -> tuple[int,
     return start_ms, end_ms
 
 
-def date_range_ms(start: date, end: date, tz: str, *, max_days: int) -> tuple[int, int]:
-    """Local dates ``start``..``end`` (both included) as a UTC [start, end) in ms, at most ``max_days``."""
+def date_range_ms(start: date, end: date, tz: str, *, max_days: int, day_start_h: int = 0) -> tuple[int, int]:
+    """Days ``start``..``end`` (both included) as a UTC [start, end) in ms, at most ``max_days``.
+
+    A day starts at local ``day_start_h``:00 (0: calendar dates; 7: the noise day 07:00 -> 07:00).
+    """
     _in_range("start", start)
     _in_range("end", end)
     if end < start:
         raise bad_query("end", "end must not be before start")
     if (end - start).days + 1 > max_days:
         raise bad_query("end", f"range too large: at most {max_days} days")
-    bounds = hour_starts(np.array([start.toordinal(), end.toordinal()]), tz)
+    bounds = hour_starts(np.array([start.toordinal(), end.toordinal()]), tz, day_start_h=day_start_h)
     return int(bounds[0, 0]) * 1000, int(bounds[1, 24]) * 1000
 
 

@@ -118,15 +118,21 @@ def check_not_too_old(start_s: float) -> None:
         )
 
 
+MIN_INTERVAL_S = 0.1
+MAX_INTERVAL_S = 86_400.0
+
+
 def check_interval(interval_s: object) -> float:
-    """An averaging interval in seconds: a number, > 0 and ≤ one day."""
+    """An averaging interval in seconds: a number from 0.1 s (10 readings a second) to one day."""
     if isinstance(interval_s, bool) or not isinstance(interval_s, (int, float)):
         raise InvalidReading(
             "bad_type", f"interval_s must be a number of seconds, got {type(interval_s).__name__}"
         )
     iv = float(interval_s)
-    if not math.isfinite(iv) or iv <= 0 or iv > 86400:
-        raise InvalidReading("bad_interval", f"interval_s must be > 0 and ≤ 86400 s, got {interval_s!r}")
+    if not math.isfinite(iv) or iv < MIN_INTERVAL_S or iv > MAX_INTERVAL_S:
+        raise InvalidReading(
+            "bad_interval", f"interval_s must be between 0.1 and 86400 s, got {str(interval_s)[:40]}"
+        )
     return iv
 
 
