@@ -84,6 +84,83 @@ class ReadingColumns:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class ReadingBatch:
+    """Readings of several sensors as columns (bulk writes): ``sensor`` indexes ``sensor_ids``; NaN = not
+    reported. All rows share ``source``. Equal (sensor, start) keep the first row, as ``write`` does."""
+
+    sensor_ids: list[str]
+    sensor: np.ndarray  # int64
+    start_ms: np.ndarray  # int64
+    interval_s: np.ndarray  # float64
+    laeq: np.ndarray
+    lafmax: np.ndarray
+    lafmin: np.ndarray
+    lcpeak: np.ndarray
+    source: str = "import"
+
+    def __len__(self) -> int:
+        return int(self.start_ms.shape[0])
+
+    @staticmethod
+    def from_readings(readings: Sequence[Reading]) -> ReadingBatch:
+        ids: dict[str, int] = {}
+        n = len(readings)
+        sensor = np.fromiter(
+            (ids.setdefault(r.sensor_id, len(ids)) for r in readings), dtype=np.int64, count=n
+        )
+        cols = ReadingColumns.from_readings(readings)
+        return ReadingBatch(
+            sensor_ids=list(ids),
+            sensor=sensor,
+            start_ms=cols.start_ms,
+            interval_s=cols.interval_s,
+            laeq=cols.laeq,
+            lafmax=cols.lafmax,
+            lafmin=cols.lafmin,
+            lcpeak=cols.lcpeak,
+            source=readings[0].source if readings else "import",
+        )
+
+    def to_readings(self) -> list[Reading]:
+        """The same rows as Reading objects (for a store without a bulk path)."""
+
+        def opt(values: np.ndarray) -> list[float | None]:
+            return [None if v != v else v for v in values.tolist()]
+
+        sid = [self.sensor_ids[i] for i in self.sensor.tolist()]
+        return [
+            Reading(s, t, d, lv, fm, fn, cp, self.source)
+            for s, t, d, lv, fm, fn, cp in zip(
+                sid, self.start_ms.tolist(), self.interval_s.tolist(), self.laeq.tolist(),
+                opt(self.lafmax), opt(self.lafmin), opt(self.lcpeak), strict=True,
+            )
+        ]  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class LevelBuckets:
+    """Energy sums of one sensor per UTC bucket of ``bucket_size_s`` (60 or 900), ordered by start."""
+
+    bucket_s: np.ndarray  # int64, UTC epoch seconds of each bucket's start
+    energy: np.ndarray  # Σ interval_s·10^(LAeq/10)
+    seconds: np.ndarray  # Σ interval_s
+    lafmax: np.ndarray  # NaN when never reported
+    lcpeak: np.ndarray
+    bucket_size_s: int = 60
+
+    def __len__(self) -> int:
+        return int(self.bucket_s.shape[0])
+
+
+def write_batch(store: ReadingStore, batch: ReadingBatch) -> WriteResult:
+    """Write columns through the store's bulk path when it has one (``write_batch``), else as readings."""
+    bulk = getattr(store, "write_batch", None)
+    if bulk is not None:
+        return bulk(batch)  # type: ignore[no-any-return]
+    return store.write(batch.to_readings())
+
+
 class ReadingStore(Protocol):
     """What ingest, processing shells and the API need from a time-series store."""
 
@@ -118,6 +195,13 @@ class ReadingStore(Protocol):
         Feed them to ``processing.daily.daily_from_rollups(r, sensor_ids=[sensor_id], tz=..., scheme=...)``.
         An unknown sensor or an empty range gives empty rollups.
         """
+        ...
+
+    def minute_levels(
+        self, sensor_id: str, start_ms: int, end_ms: int, *, bucket_s: int = 60
+    ) -> LevelBuckets:
+        """Energy sums per ``bucket_s`` (60 or 900) of the minutes starting in [start_ms, end_ms), from the
+        minute rollups the store maintains at write time (exact energy sums, not a raw scan)."""
         ...
 
     def apply_retention(self, now_s: float) -> None:

@@ -5,6 +5,7 @@ InfluxQL over ``/query`` (``db`` = the bucket), which InfluxDB 2.7 and 3.x both 
 
     readings,sensor_id=<id>   laeq,lafmax,lafmin,lcpeak,interval_s (float), source (string)   @ start
     rollups_1h,sensor_id=<id> energy,seconds,lafmax,lcpeak (float), hist ("2:" + base64)     @ hour start
+    rollups_1m,sensor_id=<id> energy,seconds,lafmax,lcpeak (float)                            @ minute start
     noiselab_retention        cutoff_ms (integer)                                             @ apply time
 
 Idempotency: InfluxDB overwrites a point with the same measurement, tags and timestamp, so a blind re-send
@@ -33,7 +34,8 @@ from influxdb_client.rest import ApiException
 from noiselab.domain.errors import ConfigError, StoreUnavailable
 from noiselab.domain.readings import Reading
 from noiselab.processing.rollups import Rollups
-from noiselab.store.base import HOUR_S, ReadingColumns, WriteResult
+from noiselab.store import minutes
+from noiselab.store.base import HOUR_S, LevelBuckets, ReadingBatch, ReadingColumns, WriteResult
 from noiselab.store.hourly import (
     HourRow,
     affected_hours,
@@ -48,6 +50,7 @@ if TYPE_CHECKING:
 
 READINGS = "readings"
 ROLLUPS = "rollups_1h"
+MINUTES = "rollups_1m"  # energy, seconds, lafmax, lcpeak per sensor and UTC minute (store.minutes)
 RETENTION = "noiselab_retention"
 _MAX_MS = 9_223_372_036_853  # InfluxDB timestamps are int64 nanoseconds
 _CLUSTER_GAP_MS = HOUR_S * 1000  # a batch's readings further apart than this are looked up separately
@@ -265,8 +268,33 @@ class InfluxStore:
             relevant = [stored[(s, h)] for s, hs in hours.items() for h in hs if (s, h) in stored]
             lines = [_reading_line(r) for r in new]
             lines += [_rollup_line(h) for h in updated_rows(new, relevant)]
+            lines += self._minute_lines(new)
             self._write_lines(lines)
         return WriteResult(stored=len(new), duplicates=len(readings) - len(new) - expired, expired=expired)
+
+    def _minute_lines(self, new: Sequence[Reading]) -> list[str]:
+        """Minute rollup points after ``new``: the stored points of their minutes plus the new sums."""
+        batch = ReadingBatch.from_readings(new)
+        sums = minutes.minute_sums(batch.sensor, batch.start_ms, batch.interval_s, batch.laeq, batch.lafmax,
+                                   batch.lcpeak)  # fmt: skip
+        statements, about = [], []
+        for i, sid in enumerate(batch.sensor_ids):
+            for lo, hi in _clusters(sorted((sums.minute_s[sums.sensor == i] * 1000).tolist())):
+                statements.append(
+                    f"SELECT energy, seconds, lafmax, lcpeak FROM {MINUTES} WHERE sensor_id = {_quote(sid)}"
+                    f" AND {_time_range(lo, hi, closed=True)}"
+                )
+                about.append(i)
+        stored: dict[tuple[int, int], tuple[float, float, float | None, float | None]] = {}
+        for i, result in zip(about, self._query(";".join(statements)) if statements else [], strict=True):
+            for _, values in _series(result):
+                stored.update({(i, int(t) // 1000): (e, sec, fm, cp) for t, e, sec, fm, cp in values})
+        merged = minutes.merged(sums, stored)
+        return [
+            f"{MINUTES},sensor_id={_tag(batch.sensor_ids[i])} "
+            f"{_fields(energy=e, seconds=sec, lafmax=fm, lcpeak=cp)} {m * 1000}"
+            for i, m, e, sec, fm, cp in merged
+        ]
 
     def apply_retention(self, now_s: float) -> None:
         if self.raw_retention_days <= 0:
@@ -337,6 +365,28 @@ class InfluxStore:
             for t, energy, seconds, lafmax, lcpeak, hist in values
         ]
         return rollups_from_rows(rows)
+
+    def minute_levels(
+        self, sensor_id: str, start_ms: int, end_ms: int, *, bucket_s: int = 60
+    ) -> LevelBuckets:
+        if bucket_s <= 0 or bucket_s % 60:
+            raise ValueError(f"bucket_s must be a positive multiple of 60, got {bucket_s}")
+        lo, hi = -(-start_ms // 1000) * 1000, -(-end_ms // 1000) * 1000
+        rows: list[list[Any]] = []
+        if hi > lo:
+            q = (
+                f"SELECT SUM(energy), SUM(seconds), MAX(lafmax), MAX(lcpeak) FROM {MINUTES}"
+                f" WHERE sensor_id = {_quote(sensor_id)} AND {_time_range(lo, hi)}"
+                f" GROUP BY time({bucket_s}s) fill(none)"
+            )
+            rows = [v for _, values in self._rows(q) for v in values]
+        if not rows:
+            e = np.zeros(0)
+            return LevelBuckets(np.zeros(0, dtype=np.int64), e, e, e, e, bucket_s)
+        arr = np.array(rows, dtype=np.float64)  # null -> nan
+        return LevelBuckets(
+            (arr[:, 0] // 1000).astype(np.int64), arr[:, 1], arr[:, 2], arr[:, 3], arr[:, 4], bucket_s
+        )
 
     def sensor_ids(self) -> list[str]:
         result = self._query(f'SHOW TAG VALUES FROM {ROLLUPS} WITH KEY = "sensor_id"')[0]

@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from itertools import repeat
 from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,13 +31,21 @@ import numpy as np
 from noiselab.domain.errors import StoreUnavailable
 from noiselab.domain.readings import Reading
 from noiselab.processing.rollups import Rollups
-from noiselab.store.base import ReadingColumns, WriteResult
-from noiselab.store.hourly import HourRow, hist_from_legacy, merged_rows, rollup_batch, rollups_from_columns
+from noiselab.store import minutes
+from noiselab.store.base import LevelBuckets, ReadingBatch, ReadingColumns, WriteResult
+from noiselab.store.hourly import (
+    HourRow,
+    hist_from_legacy,
+    merged_rows,
+    rollup_batch,
+    rollup_columns,
+    rollups_from_columns,
+)
 
 if TYPE_CHECKING:
     from noiselab.domain.settings import Settings
 
-SCHEMA = """
+_TABLES = """
 CREATE TABLE IF NOT EXISTS readings (
     sensor_id   TEXT    NOT NULL,
     start_ms    INTEGER NOT NULL,
@@ -68,8 +77,9 @@ CREATE TABLE IF NOT EXISTS retention (
     cutoff_ms   INTEGER NOT NULL    -- raw readings before this were deleted; later ones are refused
 );
 """
+SCHEMA = _TABLES + minutes.TABLE
 
-SCHEMA_VERSION = 2  # PRAGMA user_version; 2: histogram blobs as in store.hourly (kind byte first)
+SCHEMA_VERSION = 3  # PRAGMA user_version; 2: histogram blobs as in store.hourly; 3: minute rollups
 
 COLUMNS = (
     "sensor_id",
@@ -219,6 +229,35 @@ _UPSERT_HOUR = (
 _READ_CHUNK = 200_000
 
 
+_LATEST_ONE = "SELECT MAX(start_ms) FROM readings WHERE sensor_id = ?"
+_STARTS_IN = "SELECT start_ms FROM readings WHERE sensor_id = ? AND start_ms >= ? AND start_ms <= ?"
+
+
+def _first_of_equal_keys(sensor: np.ndarray, start_ms: np.ndarray) -> np.ndarray:
+    """True for the first row of each (sensor, start) in batch order."""
+    if sensor.size < 2:
+        return np.ones(sensor.size, dtype=bool)
+    increasing = (sensor[1:] == sensor[:-1]) & (start_ms[1:] > start_ms[:-1])
+    if increasing.all():  # one sensor, strictly increasing: the usual block of a file
+        return np.ones(sensor.size, dtype=bool)
+    order = np.lexsort((start_ms, sensor))  # stable: equal keys stay in batch order
+    s, t = sensor[order], start_ms[order]
+    first = np.ones(sensor.size, dtype=bool)
+    first[order[1:]] = (s[1:] != s[:-1]) | (t[1:] != t[:-1])
+    return first
+
+
+def _stored_starts(conn: sqlite3.Connection, sensor_id: str, start_ms: np.ndarray) -> np.ndarray:
+    """Which of these starts of one sensor are stored already: one range scan over [min, max]."""
+    lo, hi = int(start_ms.min()), int(start_ms.max())
+    latest = conn.execute(_LATEST_ONE, (sensor_id,)).fetchone()[0]
+    if latest is None or latest < lo:
+        return np.zeros(start_ms.size, dtype=bool)  # appended data: nothing to look up
+    cur = conn.execute(_STARTS_IN, (sensor_id, lo, hi))
+    stored = np.fromiter((row[0] for row in cur), dtype=np.int64)
+    return np.isin(start_ms, stored, assume_unique=False)
+
+
 class SqliteStore(SqliteDatabase):
     schema = SCHEMA
 
@@ -237,17 +276,22 @@ class SqliteStore(SqliteDatabase):
         return cls.from_url(settings.effective_store_url, raw_retention_days=settings.raw_retention_days)
 
     def _migrate(self) -> None:
-        """Bring an older file to ``SCHEMA_VERSION`` (1 -> 2: histogram blobs in the current layout)."""
+        """Bring an older file to ``SCHEMA_VERSION`` (1 -> 2: histogram blobs in the current layout; 2 -> 3:
+        minute rollups of the readings already stored)."""
         if self._query("PRAGMA user_version")[0][0] >= SCHEMA_VERSION:
             return
         with self._tx() as conn:
-            if conn.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version >= SCHEMA_VERSION:
                 return  # another process migrated it meanwhile
-            old = conn.execute("SELECT sensor_id, hour_s, hist FROM rollups_hourly").fetchall()
-            conn.executemany(
-                "UPDATE rollups_hourly SET hist = ? WHERE sensor_id = ? AND hour_s = ?",
-                [(hist_from_legacy(h), s, t) for s, t, h in old],
-            )
+            if version < 2:
+                old = conn.execute("SELECT sensor_id, hour_s, hist FROM rollups_hourly").fetchall()
+                conn.executemany(
+                    "UPDATE rollups_hourly SET hist = ? WHERE sensor_id = ? AND hour_s = ?",
+                    [(hist_from_legacy(h), s, t) for s, t, h in old],
+                )
+            conn.execute("DELETE FROM rollups_minute")
+            conn.execute(minutes.BACKFILL)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     # --- writes -------------------------------------------------------------------------------------
@@ -277,7 +321,8 @@ class SqliteStore(SqliteDatabase):
         return WriteResult(stored=len(new), duplicates=len(readings) - len(new) - expired, expired=expired)
 
     def _after_insert(self, conn: sqlite3.Connection, new: Sequence[Reading]) -> None:
-        """Inside the write transaction: merge the new readings into the rollups of their hours."""
+        """Inside the write transaction: merge the new readings into their hours' and minutes' rollups."""
+        self._merge_minutes(conn, ReadingBatch.from_readings(new))
         batch = rollup_batch(new)
         stored = [HourRow(*row) for row in conn.execute(_STORED_HOURS, (json.dumps(batch.hours()),))]
         conn.executemany(
@@ -287,6 +332,62 @@ class SqliteStore(SqliteDatabase):
                 for r in merged_rows(batch, stored)
             ],
         )
+
+    def _merge_minutes(self, conn: sqlite3.Connection, new: ReadingBatch) -> None:
+        sums = minutes.minute_sums(new.sensor, new.start_ms, new.interval_s, new.laeq, new.lafmax, new.lcpeak)
+        conn.executemany(minutes.UPSERT, sums.rows(new.sensor_ids))
+
+    def write_batch(self, batch: ReadingBatch) -> WriteResult:
+        """The bulk path of ``write`` (same idempotency, one transaction): readings as columns.
+
+        Per sensor, only starts within the range of the stored readings are looked up, one range query for
+        the whole batch (a re-sent block costs one indexed range scan, not one search per reading).
+        """
+        n = len(batch)
+        if n == 0:
+            return WriteResult(0, 0)
+        now_ms = int(time.time() * 1000)
+        with self._tx() as conn:
+            keep = np.ones(n, dtype=bool)
+            cutoff = conn.execute("SELECT cutoff_ms FROM retention WHERE id = 1").fetchone()
+            if cutoff is not None:
+                keep &= batch.start_ms >= cutoff[0]
+            expired = n - int(keep.sum())
+            keep &= _first_of_equal_keys(batch.sensor, batch.start_ms)
+            for i, sensor_id in enumerate(batch.sensor_ids):
+                mine = keep & (batch.sensor == i)
+                if mine.any():
+                    keep[mine] &= ~_stored_starts(conn, sensor_id, batch.start_ms[mine])
+            new = np.flatnonzero(keep)
+            cols = [c[new] for c in (batch.sensor, batch.start_ms, batch.interval_s, batch.laeq)]
+            opt = [c[new] for c in (batch.lafmax, batch.lafmin, batch.lcpeak)]
+            ids = np.array(batch.sensor_ids, dtype=object)[cols[0]].tolist()
+            conn.executemany(
+                _INSERT,
+                zip(
+                    ids,
+                    cols[1].tolist(),
+                    cols[2].tolist(),
+                    cols[3].tolist(),
+                    *(c.tolist() for c in opt),
+                    repeat(batch.source),
+                    repeat(now_ms),
+                ),
+            )  # fmt: skip  (NaN binds as NULL)
+            if new.size:
+                rolled = rollup_columns(batch.sensor_ids, cols[0], cols[1], cols[2], cols[3], opt[0], opt[2])
+                stored = [HourRow(*row) for row in conn.execute(_STORED_HOURS, (json.dumps(rolled.hours()),))]
+                conn.executemany(
+                    _UPSERT_HOUR,
+                    [
+                        (r.sensor_id, r.hour_s, r.energy, r.seconds, r.lafmax, r.lcpeak, r.hist)
+                        for r in merged_rows(rolled, stored)
+                    ],
+                )
+                sums = minutes.minute_sums(cols[0], cols[1], cols[2], cols[3], opt[0], opt[2])
+                conn.executemany(minutes.UPSERT, sums.rows(batch.sensor_ids))
+        stored_n = int(new.size)
+        return WriteResult(stored=stored_n, duplicates=n - stored_n - expired, expired=expired)
 
     def apply_retention(self, now_s: float) -> None:
         if self.raw_retention_days <= 0:
@@ -355,6 +456,19 @@ class SqliteStore(SqliteDatabase):
             (sensor_id, -(-start_ms // 1000), -(-end_ms // 1000)),
         )
         return rollups_from_columns(*zip(*rows, strict=True)) if rows else Rollups.empty(bucket_s=3600)
+
+    def minute_levels(
+        self, sensor_id: str, start_ms: int, end_ms: int, *, bucket_s: int = 60
+    ) -> LevelBuckets:
+        if bucket_s <= 0 or bucket_s % 60:
+            raise ValueError(f"bucket_s must be a positive multiple of 60, got {bucket_s}")
+        lo, hi = -(-start_ms // 1000), -(-end_ms // 1000)
+        rows = self._query(minutes.SELECT, (bucket_s, bucket_s, sensor_id, lo, hi))
+        if not rows:
+            e = np.zeros(0)
+            return LevelBuckets(np.zeros(0, dtype=np.int64), e, e, e, e, bucket_s)
+        arr = np.array(rows, dtype=np.float64)  # None -> nan
+        return LevelBuckets(arr[:, 0].astype(np.int64), arr[:, 1], arr[:, 2], arr[:, 3], arr[:, 4], bucket_s)
 
     def sensor_ids(self) -> list[str]:
         # rollups outlive raw readings and are far fewer rows to scan

@@ -69,11 +69,18 @@ class _FailingStore(SqliteStore):
 
     fail_on = 3
 
-    def write(self, readings):  # type: ignore[no-untyped-def]
+    def _fail(self) -> None:
         self.fail_on -= 1
         if self.fail_on == 0:
             raise StoreUnavailable("disk full (simulated)")
+
+    def write(self, readings):  # type: ignore[no-untyped-def]
+        self._fail()
         return super().write(readings)
+
+    def write_batch(self, batch):  # type: ignore[no-untyped-def]
+        self._fail()
+        return super().write_batch(batch)
 
 
 def test_interrupted_import_resumes_after_the_last_committed_line(tmp_path: Path, registry: Registry):

@@ -26,7 +26,7 @@ NOW_S = 1_790_000_000.0
 HEADER = "sensor_id,ts,laeq,lafmax,lafmin,lcpeak,interval_s"
 
 CELLS = {
-    "sensor_id": ["vb-01", "vb-02", "s.1_x", "a b", "", " vb-01", "x" * 65, "ø"],
+    "sensor_id": ["vb-01", "vb-02", "s.1_x", "a b", "", " vb-01", "x" * 65, "ø", "a..b", "-a", "x" * 64],
     "ts": [
         "2026-06-10T07:00:00Z",
         "2026-06-10T07:00:01+02:00",
@@ -99,8 +99,8 @@ def _expected(lines: list[str]) -> Parsed:
 
 
 def _parsed(text: bytes, block_rows: int) -> list[ReadingBlock]:
-    def parser(index: dict[str, int], width: int) -> BlockParser:
-        return BlockParser(index, width, now_s=NOW_S, default_interval=lambda s: 5.0 if s == "vb-02" else 1.0)
+    def parser(header: list[str]) -> BlockParser:
+        return BlockParser(header, now_s=NOW_S, default_interval=lambda s: 5.0 if s == "vb-02" else 1.0)
 
     return list(read_blocks(io.BytesIO(text), parser, block_rows=block_rows))
 
@@ -167,7 +167,7 @@ def test_resume_skips_lines_and_reports_every_byte() -> None:
     seen: list[int] = []
     blocks = list(
         read_blocks(
-            io.BytesIO(text), lambda i, w: BlockParser(i, w, now_s=NOW_S), block_rows=8, skip_to_line=21,
+            io.BytesIO(text), lambda header: BlockParser(header, now_s=NOW_S), block_rows=8, skip_to_line=21,
             progress=seen.append,
         )
     )  # fmt: skip

@@ -5,10 +5,11 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import pytest
 
 from noiselab.domain.readings import Reading
-from noiselab.processing.rollups import Rollups
-from noiselab.store.base import ReadingStore
+from noiselab.processing.rollups import Rollups, rollup
+from noiselab.store.base import LevelBuckets, ReadingBatch, ReadingStore, write_batch
 from tests.store.series import assert_rollups_equal, expected_rollups, local_midnight_s, series
 
 T0 = local_midnight_s("2026-05-04")  # a Monday, UTC+2
@@ -165,3 +166,96 @@ def test_retention_zero_keeps_everything(store: ReadingStore) -> None:
     store.write(rs)
     store.apply_retention(T0 + 10 * 365 * 86400)
     assert len(store.read("s-1", *ALL)) == 10
+
+
+# --- minute rollups (15-minute and 1-minute levels) and the bulk write path ------------------------------
+def _expected_buckets(readings: list[Reading], bucket_s: int) -> Rollups:
+    first = {(r.sensor_id, r.start_ms): r for r in reversed(readings)}  # first of equal keys wins
+    rs = sorted(first.values(), key=lambda r: r.start_ms)
+
+    def col(name: str) -> np.ndarray:
+        return np.array([np.nan if getattr(r, name) is None else getattr(r, name) for r in rs], dtype=float)
+
+    start = np.array([r.start_ms / 1000 for r in rs])
+    return rollup(np.zeros(len(rs), dtype=np.int64), start, col("interval_s"), col("laeq"), col("lafmax"),
+                  col("lcpeak"), bucket_s=bucket_s)  # fmt: skip
+
+
+def _assert_levels_equal(got: LevelBuckets, want: Rollups) -> None:
+    np.testing.assert_array_equal(got.bucket_s, want.bucket_s)
+    np.testing.assert_allclose(got.energy, want.energy, rtol=1e-12)  # energy sums, in another order
+    np.testing.assert_array_equal(got.seconds, want.seconds)
+    np.testing.assert_array_equal(got.lafmax, want.lafmax)  # NaN where never reported
+    np.testing.assert_array_equal(got.lcpeak, want.lcpeak)
+
+
+def test_minute_and_quarter_hour_levels_equal_a_recomputation_from_raw(store: ReadingStore) -> None:
+    rs = series("s-1", T0 + 7, 2 * 360 + 11, interval_s=10.0)  # not minute-aligned on purpose
+    shuffled = rs[:]
+    random.Random(4).shuffle(shuffled)
+    for i in range(0, len(shuffled), 101):
+        store.write(shuffled[i : i + 101])
+    store.write(rs[100:300])  # a re-send counts once
+    changed = [Reading(r.sensor_id, r.start_ms, r.interval_s, 99.0, lafmax=120.0) for r in rs[:50]]
+    store.write(changed)  # first version wins, in the minutes too
+    for bucket_s in (60, 900):
+        got = store.minute_levels("s-1", *ALL, bucket_s=bucket_s)
+        assert got.bucket_size_s == bucket_s
+        _assert_levels_equal(got, _expected_buckets(rs, bucket_s))
+    assert store.minute_levels("s-1", *ALL, bucket_s=900).seconds.sum() == len(rs) * 10.0
+
+
+def test_a_late_reading_updates_only_its_minute(store: ReadingStore) -> None:
+    rs = series("s-1", T0, 60 * 6, interval_s=1.0, seed=2)  # six minutes of 1-s readings, one missing
+    late = rs.pop(150)
+    store.write(rs)
+    before = store.minute_levels("s-1", *ALL)
+    store.write([late])
+    after = store.minute_levels("s-1", *ALL)
+    changed = np.flatnonzero(after.seconds != before.seconds)
+    assert changed.tolist() == [2] and after.seconds[2] == 60.0
+    _assert_levels_equal(after, _expected_buckets([*rs, late], 60))
+
+
+def test_minute_levels_select_minutes_starting_in_the_range(store: ReadingStore) -> None:
+    store.write(series("s-1", T0, 180, interval_s=10.0))  # 30 minutes
+    t0_ms = int(T0 * 1000)
+    got = store.minute_levels("s-1", t0_ms + 60_000, t0_ms + 5 * 60_000)
+    assert (got.bucket_s - T0).tolist() == [60, 120, 180, 240]
+    assert len(store.minute_levels("s-1", t0_ms, t0_ms)) == 0
+    assert len(store.minute_levels("nobody", *ALL)) == 0
+    quarter = store.minute_levels("s-1", *ALL, bucket_s=900)
+    assert (quarter.bucket_s - T0).tolist() == [0, 900] and quarter.seconds.tolist() == [900.0, 900.0]
+    for bad in (0, 45, -60):
+        with pytest.raises(ValueError, match="multiple of 60"):
+            store.minute_levels("s-1", *ALL, bucket_s=bad)
+
+
+def test_bulk_write_equals_reading_writes(store: ReadingStore) -> None:
+    rs = series("a", T0, 400, seed=5)
+    ids = ["b", "a"]
+    batch = ReadingBatch.from_readings(rs + series("b", T0, 10, seed=6))
+    assert write_batch(store, batch).stored == 410
+    again = write_batch(store, ReadingBatch.from_readings(rs[100:200] + series("a", T0 + 4000, 5, seed=7)))
+    assert (again.stored, again.duplicates) == (5, 100)
+    store.write(series("c", T0, 400, seed=5))  # the same levels under another sensor, one reading at a time
+    store.write(series("c", T0 + 4000, 5, seed=7))
+    for a, c in ((store.read("a", *ALL), store.read("c", *ALL)),):
+        np.testing.assert_array_equal(a.start_ms, c.start_ms)
+        for name in ("interval_s", "laeq", "lafmax", "lafmin", "lcpeak"):
+            np.testing.assert_array_equal(getattr(a, name), getattr(c, name))
+    assert_rollups_equal(store.rollups("a", *ALL), store.rollups("c", *ALL))
+    expected = _expected_buckets(rs + series("a", T0 + 4000, 5, seed=7), 60)
+    _assert_levels_equal(store.minute_levels("a", *ALL), expected)
+    assert sorted(ids) == [s for s in store.sensor_ids() if s in ids]
+
+
+def test_bulk_write_keeps_the_first_of_equal_keys_and_refuses_expired(make_store) -> None:  # type: ignore[no-untyped-def]
+    store = make_store(raw_retention_days=30)
+    now_s = T0 + 60 * 86400
+    store.apply_retention(now_s)
+    old, recent = series("s-1", T0, 5), series("s-1", now_s - 600, 5, seed=2)
+    dup = Reading("s-1", recent[0].start_ms, 10.0, 99.0)
+    result = write_batch(store, ReadingBatch.from_readings(old + recent + [dup]))
+    assert (result.stored, result.duplicates, result.expired) == (5, 1, 5)
+    assert store.read("s-1", *ALL).laeq.tolist() == [r.laeq for r in recent]

@@ -55,8 +55,8 @@ def compute_records(
     if scheme not in SCHEMES:
         return [], [f"unknown scheme {scheme!r}; choose one of {', '.join(SCHEMES)}"]
 
-    def parser(index: dict[str, int], width: int) -> BlockParser:
-        return BlockParser(index, width, now_s=math.inf, strict_width=True, source="compute")
+    def parser(header: list[str]) -> BlockParser:
+        return BlockParser(header, now_s=math.inf, strict_width=True, source="compute")
 
     sensor_index: dict[str, int] = {}
     errors: list[str] = []
@@ -67,8 +67,8 @@ def compute_records(
             errors += [f"line {r.line}: {r.error.detail}" for r in block.refused]
             if errors or not len(block):
                 continue  # keep validating to report every bad row, but compute nothing more
-            ids = np.array([sensor_index.setdefault(s, len(sensor_index)) for s in block.sensor_ids])
-            sensor = ids[block.sensor]
+            to_file = np.array([sensor_index.setdefault(s, len(sensor_index)) for s in block.sensor_ids])
+            sensor = to_file[block.sensor]
             start = block.start_ms / 1000.0
             cols = (block.interval_s, block.laeq, block.lafmax, block.lcpeak)
             rolled.append(rollup(sensor, start, *cols, bucket_s=BUCKET_S))

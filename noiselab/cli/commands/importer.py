@@ -1,7 +1,11 @@
 """``noiselab import FILE.csv``: backfill readings into the store, streaming, idempotent and resumable.
 
-The file is read line by line and written in chunks (``chunk_rows``). After each chunk is committed to
-the store (and its refused rows to the dead-letter store, source ``import``), a checkpoint file
+The file is read in blocks of ``chunk_rows`` lines, parsed and validated in bulk by
+:mod:`noiselab.cli.commands.readings_block` (the same parser as ``noiselab compute``; refused rows get the
+reasons of :func:`readings_csv.parse_row`), and each block is written as columns in one store transaction
+(:func:`store.base.write_batch`: the SQLite store inserts the new rows, skips a block it already holds with
+one range scan per sensor, and updates its hourly and minute rollups from the block). After each block is
+committed to the store (and its refused rows to the dead-letter store, source ``import``), a checkpoint file
 ``FILE.csv.noiselab-import`` records the last committed line. An interrupted import run again resumes
 after that line; ``--restart`` ignores the checkpoint. Because store writes are idempotent, a crash between
 a write and its checkpoint only means some readings are written twice and counted as duplicates.
@@ -21,15 +25,13 @@ import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from noiselab.cli.commands.readings_csv import column_index, parse_row
-from noiselab.domain.errors import InvalidReading
-from noiselab.domain.readings import Reading
-from noiselab.store.base import ReadingStore
+from noiselab.cli.commands.readings_block import BlockParser, ReadingBlock, RowRefusal, read_blocks
+from noiselab.store.base import ReadingBatch, ReadingStore, write_batch
 from noiselab.store.registry import DeadLetter, Registry
 
 log = logging.getLogger(__name__)
@@ -110,13 +112,6 @@ def _save_checkpoint(file: Path, state: dict[str, object]) -> None:
     os.replace(tmp, path)
 
 
-def _lines(fh: io.BufferedReader, progress: Callable[[int], None]) -> Iterator[str]:
-    """Decoded lines of a binary file, reporting bytes consumed (the csv reader pulls from this)."""
-    for raw in fh:
-        progress(len(raw))
-        yield raw.decode("utf-8-sig")
-
-
 class Importer:
     """Streams one CSV file into a store; ``run`` returns the summary (see module docstring)."""
 
@@ -155,33 +150,13 @@ class Importer:
                 setattr(summary, key, int(checkpoint.get("totals", {}).get(key, 0)))
             summary.reasons.update(checkpoint.get("reasons", {}))
         with file.open("rb") as fh:
-            reader = csv.reader(_lines(fh, progress))
-            try:
-                header = next(reader)
-            except StopIteration:
-                header = []
-            index, summary.ignored_columns = column_index(header)
-            readings: list[Reading] = []
-            letters: list[DeadLetter] = []
-            rows_in_chunk = 0
-            for row in reader:
-                line = reader.line_num
-                if line <= skip_to:
-                    continue
-                if not row:  # blank line
-                    continue
-                summary.rows += 1
-                rows_in_chunk += 1
-                try:
-                    readings.append(
-                        parse_row(row, index, now_s=self.clock(), default_interval=self._default_interval)
-                    )
-                except InvalidReading as err:
-                    self._refuse(summary, letters, file, line, row, err)
-                if rows_in_chunk >= self.chunk_rows:
-                    self._commit(file, identity, summary, readings, letters, line)
-                    readings, letters, rows_in_chunk = [], [], 0
-            self._commit(file, identity, summary, readings, letters, reader.line_num)
+            for block in read_blocks(
+                fh, lambda header: self._parser(header, summary), block_rows=self.chunk_rows,
+                skip_to_line=skip_to, progress=progress,
+            ):  # fmt: skip
+                summary.rows += block.rows
+                letters = [self._refuse(summary, file, refusal) for refusal in block.refused]
+                self._commit(file, identity, summary, block, letters)
         checkpoint_path(file).unlink(missing_ok=True)
         log.info(
             "import finished",
@@ -195,15 +170,13 @@ class Importer:
         )
         return summary
 
-    def _refuse(
-        self,
-        summary: ImportSummary,
-        letters: list[DeadLetter],
-        file: Path,
-        line: int,
-        row: list[str],
-        err: InvalidReading,
-    ) -> None:
+    def _parser(self, header: list[str], summary: ImportSummary) -> BlockParser:
+        parser = BlockParser(header, now_s=self.clock(), default_interval=self._default_interval)
+        summary.ignored_columns = parser.ignored_columns
+        return parser
+
+    def _refuse(self, summary: ImportSummary, file: Path, refusal: RowRefusal) -> DeadLetter:
+        line, row, err = refusal.line, refusal.row, refusal.error
         summary.refused += 1
         summary.reasons[err.reason] += 1
         if len(summary.refusals) < MAX_LISTED:
@@ -211,15 +184,13 @@ class Importer:
         buf = io.StringIO()
         csv.writer(buf, lineterminator="").writerow(row)
         sensor = row[0].strip()[:64] if row else None
-        letters.append(
-            DeadLetter(
-                source="import",
-                reason=err.reason,
-                detail=f"{file.name} line {line}: {err.detail}",
-                raw=buf.getvalue().encode(),
-                topic=f"{file.name}:{line}",
-                sensor_id=sensor or None,
-            )
+        return DeadLetter(
+            source="import",
+            reason=err.reason,
+            detail=f"{file.name} line {line}: {err.detail}",
+            raw=buf.getvalue().encode(),
+            topic=f"{file.name}:{line}",
+            sensor_id=sensor or None,
         )
 
     def _commit(
@@ -227,16 +198,20 @@ class Importer:
         file: Path,
         identity: dict[str, object],
         summary: ImportSummary,
-        readings: list[Reading],
+        block: ReadingBlock,
         letters: list[DeadLetter],
-        line: int,
     ) -> None:
-        if readings:
-            result = self.store.write(readings)
+        line = block.last_line
+        if len(block):
+            batch = ReadingBatch(
+                block.sensor_ids, block.sensor, block.start_ms, block.interval_s, block.laeq, block.lafmax,
+                block.lafmin, block.lcpeak, source="import",
+            )  # fmt: skip
+            result = write_batch(self.store, batch)
             summary.stored += result.stored
             summary.duplicates += result.duplicates
             summary.expired += getattr(result, "expired", 0)
-            self.registry.ensure_sensors({r.sensor_id for r in readings})
+            self.registry.ensure_sensors(set(block.sensor_ids))
         self.registry.add_dead_letters(letters)
         summary.last_line = max(summary.last_line, line)
         totals = {k: getattr(summary, k) for k in ("rows", "stored", "duplicates", "refused", "expired")}
@@ -250,7 +225,7 @@ class Importer:
                 "reasons": dict(summary.reasons),
             },
         )
-        if readings or letters:
+        if len(block) or letters:
             log.info(
                 "import chunk committed",
                 extra={"file": file.name, "line": summary.last_line, **totals},

@@ -30,7 +30,7 @@ from numpy.typing import NDArray
 
 from noiselab.cli.commands.readings_csv import column_index, parse_row
 from noiselab.domain.errors import InvalidReading
-from noiselab.domain.readings import MAX_DB, MAX_FUTURE_S, MIN_DB, SENSOR_ID_RE, Reading
+from noiselab.domain.readings import MAX_DB, MAX_FUTURE_S, MIN_DB, OLDEST_START_S, Reading, valid_sensor_id
 
 READ_BYTES = 1 << 22
 _POW10_INT = 10 ** np.arange(19, dtype=np.int64)
@@ -166,20 +166,19 @@ def parse_iso_times(buf: NDArray[np.uint8], start: Ints, length: Ints) -> tuple[
 
 # --- one block ---------------------------------------------------------------------------------------
 class BlockParser:
-    """Parses blocks of one file whose header gave ``index`` (see :func:`readings_csv.column_index`)."""
+    """Parses blocks of one file with this header (raises ``HeaderError`` when it lacks a required column)."""
 
     def __init__(
         self,
-        index: dict[str, int],
-        width: int,
+        header: list[str],
         *,
         now_s: float,
         default_interval: Callable[[str], float] = lambda _sensor: 1.0,
         strict_width: bool = False,
         source: str = "import",
     ) -> None:
-        self.index = index
-        self.width = width
+        self.index, self.ignored_columns = column_index(header)
+        self.width = len(header)
         self.now_s = now_s
         self.default_interval = default_interval
         self.strict_width = strict_width
@@ -248,7 +247,7 @@ class BlockParser:
             num_ok[other] = ok
             start_s[other] = epoch
             start_ms[other] = np.rint(np.where(ok, epoch, 0) * 1000).astype(np.int64)
-        good &= (iso_ok | num_ok) & (start_s <= self.now_s + MAX_FUTURE_S)
+        good &= (iso_ok | num_ok) & (start_s >= OLDEST_START_S) & (start_s <= self.now_s + MAX_FUTURE_S)
         cols["start_ms"] = start_ms
         sensor_ids, sensor, id_ok = self._sensors(buf, *field("sensor_id"))
         good &= id_ok
@@ -279,7 +278,7 @@ class BlockParser:
         run_ok = np.empty(run_start.size, dtype=bool)
         for j, i in enumerate(run_start.tolist()):
             text = bytes(ch[: ln[i], i]).decode("utf-8", "replace")
-            run_ok[j] = ln[i] <= 64 and SENSOR_ID_RE.match(text) is not None and "\n" not in text
+            run_ok[j] = valid_sensor_id(text)
             run_index[j] = ids.setdefault(text, len(ids))
         runs = np.cumsum(change) - 1
         return list(ids), run_index[runs], run_ok[runs]
@@ -383,7 +382,7 @@ def line_blocks(fh: BinaryIO, block_rows: int, *, read_bytes: int = READ_BYTES) 
 
 def read_blocks(
     fh: BinaryIO,
-    parser_for: Callable[[dict[str, int], int], BlockParser],
+    parser_for: Callable[[list[str]], BlockParser],
     *,
     block_rows: int,
     skip_to_line: int = 0,
@@ -391,12 +390,11 @@ def read_blocks(
 ) -> Iterator[ReadingBlock]:
     """Parse the file after its header block by block; lines up to ``skip_to_line`` are skipped unparsed.
 
-    ``parser_for(index, width)`` makes the parser once the header is known (raises ``HeaderError``).
+    ``parser_for(header)`` makes the parser once the header is known (raises ``HeaderError``).
     ``progress(n)`` is called with the bytes consumed, header and skipped lines included.
     """
     header, header_bytes = read_header(fh)
-    index, _ = column_index(header)
-    parser = parser_for(index, len(header))
+    parser = parser_for(header)
     progress(header_bytes)
     line = 2
     for data in line_blocks(fh, block_rows):
