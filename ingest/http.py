@@ -1,4 +1,5 @@
-"""HTTP ingest: the same decoders and validation as MQTT, plus vendor ownership, with a precise answer.
+"""HTTP ingest: the same decoders, validation and vendor ownership as MQTT (:mod:`ingest.ownership`), with a
+precise answer.
 
 A vendor key may write only sensors registered to that vendor; a sensor nobody has registered yet is
 registered to the vendor that first writes it. A sensor registered without a vendor (it arrived over a
@@ -25,42 +26,19 @@ class IngestAnswer:
     unreadable: InvalidReading | None = None  # the whole body was refused
 
 
-def _item_positions(out: Outcome) -> list[int]:
-    """Each decoded reading's position in the body: items give one reading or one refusal each."""
-    refused = {e.index for e in out.refused if e.index is not None}
-    positions, k = [], 0
-    for _ in out.readings:
-        while k in refused:
-            k += 1
-        positions.append(k)
-        k += 1
-    return positions
-
-
 def check_ownership(out: Outcome, vendor: str, pipeline: Pipeline) -> None:
-    """Refuse readings of sensors registered to another vendor (reading-only: nothing is written)."""
-    kept = []
-    owners: dict[str, str | None] = {}
-    for r, position in zip(out.readings, _item_positions(out), strict=True):
-        if r.sensor_id not in owners:
-            sensor = pipeline.registry.get_sensor(r.sensor_id)
-            owners[r.sensor_id] = vendor if sensor is None else sensor.vendor
-        if owners[r.sensor_id] == vendor:
-            kept.append(r)
-        else:
-            detail = (
-                f"sensor {r.sensor_id!r} is not registered to vendor {vendor!r}; ask an admin to assign it"
-            )
-            out.refused.append(InvalidReading("not_your_sensor", detail, index=position))
-    out.readings = kept
-    out.refused.sort(key=lambda e: -1 if e.index is None else e.index)
-
-
-def ingest(pipeline: Pipeline, fmt: str, message: Message, *, vendor: str) -> IngestAnswer:
-    """Decode, check ownership, write, dead-letter refusals. Raises StoreUnavailable (nothing stored)."""
-    out = decode_message(fmt, message, pipeline.rules())
+    """Refuse readings of sensors registered to another vendor (reading-only: nothing is claimed)."""
     out.vendor = vendor
-    check_ownership(out, vendor, pipeline)
+    pipeline.owners.enforce([out], claim=False)
+
+
+def ingest(
+    pipeline: Pipeline, fmt: str, message: Message, *, vendor: str, credential: str | None = None
+) -> IngestAnswer:
+    """Decode, write what the vendor owns (the pipeline claims and checks), dead-letter refusals.
+    ``credential`` is the key's id (``key:12``) for provenance. Raises StoreUnavailable (nothing stored)."""
+    out = decode_message(fmt, message, pipeline.rules())
+    out.vendor, out.route, out.credential = vendor, "http", credential or "key"
     result: CommitResult = pipeline.commit([out])
     answer = IngestAnswer(stored=result.stored, duplicates=result.duplicates, expired=result.expired)
     answer.refused = [{"index": e.index, "reason": e.reason, "detail": e.detail} for e in out.refused]
@@ -69,7 +47,15 @@ def ingest(pipeline: Pipeline, fmt: str, message: Message, *, vendor: str) -> In
     return answer
 
 
-def refuse_oversized(pipeline: Pipeline, fmt: str, message: Message, limit: int) -> InvalidReading:
+def refuse_oversized(
+    pipeline: Pipeline,
+    fmt: str,
+    message: Message,
+    limit: int,
+    *,
+    vendor: str | None = None,
+    credential: str | None = None,
+) -> InvalidReading:
     """Keep the head of an oversized body as a dead letter and count it; the caller answers 413."""
     err = InvalidReading("too_large", f"body is larger than the limit of {limit} bytes")
     head = Message(
@@ -78,5 +64,6 @@ def refuse_oversized(pipeline: Pipeline, fmt: str, message: Message, limit: int)
         body=message.body[:OVERSIZE_KEEP_BYTES],
         received_s=message.received_s,
     )
-    pipeline.commit([Outcome(source=fmt, message=head, refused=[err])])
+    out = Outcome(source=fmt, message=head, refused=[err], vendor=vendor, route="http", credential=credential)
+    pipeline.commit([out])
     return err

@@ -14,3 +14,8 @@ BATCHES = Counter("noiselab_batches_total", "Store writes by the collector")
 STORE_ERRORS = Counter("noiselab_store_errors_total", "Failed store writes (retried)")
 RECONNECTS = Counter("noiselab_mqtt_reconnects_total", "MQTT (re)connections")
 UNACKED = Gauge("noiselab_unacked_messages", "Messages received but not yet acknowledged")
+DEAD_LETTERS_DROPPED = Counter(
+    "noiselab_dead_letters_dropped_total",
+    "Dead-letter messages deleted to keep the store bounded (cause: retention or quota)",
+    ["cause"],
+)

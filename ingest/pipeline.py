@@ -11,11 +11,13 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from noiselab.domain.errors import InvalidReading, NoiselabError, UnknownFormat
 from noiselab.domain.readings import Reading
 from noiselab.ingest import metrics
 from noiselab.ingest.decoders import UNKNOWN_FORMAT, Message, SensorRules, decode
+from noiselab.ingest.ownership import Owners, credential_of, origins
 from noiselab.store.base import ReadingStore, WriteResult
 from noiselab.store.registry import DeadLetter, Registry
 
@@ -30,7 +32,9 @@ class Outcome:
     message: Message
     readings: list[Reading] = field(default_factory=list)
     refused: list[InvalidReading] = field(default_factory=list)
-    vendor: str | None = None
+    vendor: str | None = None  # who sent it (topic vendor, key vendor); None = not checked for ownership
+    route: str = "mqtt"  # "mqtt" or "http" (provenance)
+    credential: str | None = None  # e.g. "key:12"; None = derived from the topic (ingest.ownership)
 
 
 def decode_message(fmt: str | None, message: Message, rules: SensorRules | None) -> Outcome:
@@ -58,6 +62,23 @@ def refuse(out: Outcome, reading_index: int, reason: str, detail: str) -> None:
     out.refused.append(InvalidReading(reason, detail, index=reading_index))
 
 
+@dataclass(frozen=True)
+class DeadLetterBounds:
+    """Retention and per-vendor quota of the dead-letter store (settings ``dead_letter_*``), and how often
+    a process applies them."""
+
+    retention_s: float = 30 * 86400.0
+    quota_bytes: int = 20_000_000
+    every_s: float = 10.0
+
+    @staticmethod
+    def from_settings(settings: Any) -> DeadLetterBounds:
+        return DeadLetterBounds(
+            retention_s=settings.dead_letter_retention_days * 86400.0,
+            quota_bytes=settings.dead_letter_vendor_quota_bytes,
+        )
+
+
 @dataclass
 class CommitResult:
     stored: int
@@ -82,6 +103,9 @@ class Pipeline:
         self._rules_ttl_s = rules_ttl_s
         self._clock = clock
         self._registered: set[str] = set()  # sensors known to be in the registry (it never forgets one)
+        self.owners = Owners(registry, clock, ttl_s=rules_ttl_s)
+        self.dead_letter_bounds = DeadLetterBounds()
+        self._pruned_at: float | None = None
 
     def rules(self) -> SensorRules:
         """Per-sensor intervals from the registry, refreshed every ``rules_ttl_s``."""
@@ -95,28 +119,58 @@ class Pipeline:
         return self._rules
 
     def commit(self, outcomes: Sequence[Outcome]) -> CommitResult:
-        """Write readings and dead letters durably; raises StoreUnavailable (nothing is counted then)."""
+        """Claim new sensors and refuse other vendors' (``not_your_sensor``), write readings, their
+        provenance and the dead letters durably; raises StoreUnavailable (nothing is counted then)."""
+        self.owners.enforce(outcomes)
         readings = [r for o in outcomes for r in o.readings]
         letters = [
             DeadLetter(
-                source=o.source, reason=e.reason, detail=e.detail, raw=o.message.body, topic=o.message.topic
+                source=o.source,
+                reason=e.reason,
+                detail=e.detail,
+                raw=o.message.body,
+                topic=o.message.topic,
+                vendor=o.vendor,
+                credential=credential_of(o)[1],
+                index=e.index,
             )
             for o in outcomes
             for e in o.refused
         ]
         result = self.store.write(readings) if readings else WriteResult(0, 0)
+        if readings:
+            self.registry.provenance.record(origins(outcomes, int(time.time() * 1000)))
         self.registry.add_dead_letters(letters)
-        by_vendor: dict[str | None, set[str]] = {}
+        self._prune(bool(letters))
+        unowned: set[str] = set()  # formats that name no vendor: registered without one
         for o in outcomes:
-            if o.readings:
-                by_vendor.setdefault(o.vendor, set()).update(r.sensor_id for r in o.readings)
-        for vendor, ids in by_vendor.items():
-            new_ids = ids - self._registered
-            if new_ids:  # one registry transaction only when a sensor is seen for the first time
-                self.registry.ensure_sensors(new_ids, vendor=vendor)
-                self._registered |= new_ids
+            if o.readings and o.vendor is None:
+                unowned.update(r.sensor_id for r in o.readings)
+        new_ids = unowned - self._registered
+        if new_ids:  # one registry transaction only when a sensor is seen for the first time
+            self.registry.ensure_sensors(new_ids, vendor=None)
+            self._registered |= new_ids
         self._count(outcomes, result)
         return CommitResult(result.stored, result.duplicates, len(letters), result.expired)
+
+    def _prune(self, added: bool) -> None:
+        """Apply retention and quota at most every ``every_s`` (and at least every 60 × that)."""
+        now = self._clock()
+        bounds = self.dead_letter_bounds
+        last = self._pruned_at
+        if last is not None and now - last < (bounds.every_s if added else 60 * bounds.every_s):
+            return
+        self._pruned_at = now
+        dropped = self.registry.deadletters.prune(
+            now_ms=int(time.time() * 1000),
+            retention_ms=int(bounds.retention_s * 1000),
+            quota_bytes=bounds.quota_bytes,
+        )
+        if dropped.by_retention:
+            metrics.DEAD_LETTERS_DROPPED.labels("retention").inc(dropped.by_retention)
+        if dropped.by_quota:
+            metrics.DEAD_LETTERS_DROPPED.labels("quota").inc(dropped.by_quota)
+            log.warning("dead letters over a vendor's quota: %d oldest messages dropped", dropped.by_quota)
 
     @staticmethod
     def _count(outcomes: Sequence[Outcome], result: WriteResult) -> None:
