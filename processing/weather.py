@@ -4,7 +4,7 @@ Aggregation of the observations whose time falls in the UTC hour ``[h, h + 3600)
 
     wind_speed_ms  arithmetic mean of the speeds
     wind_dir_deg   direction of the mean wind vector, atan2(Σ v·sin θ, Σ v·cos θ) in 0..360 (a plain mean of
-                   350° and 10° would give 180°); NaN when the mean vector vanishes
+                   350° and 10° would give 180°), v = 1 where the speed is unknown; NaN when it vanishes
     precip_mm      sum of the precipitation (10-min sums add up to the hour; an hourly value is kept)
     temp_c         arithmetic mean
 
@@ -116,10 +116,11 @@ def hourly_weather(
     n = hours.shape[0]
     speed, direction, precip, temp = fields
     rad = np.deg2rad(direction)
-    ok_dir = np.isfinite(direction) & np.isfinite(speed)
-    # weight each direction by its speed; calm observations (speed 0) carry no direction
-    u = sum_by(inv[ok_dir], (speed * np.sin(rad))[ok_dir], n)
-    v = sum_by(inv[ok_dir], (speed * np.cos(rad))[ok_dir], n)
+    ok_dir = np.isfinite(direction)
+    # weight each direction by its speed (unit weight where the speed is unknown); calm carries no direction
+    weight = np.where(np.isfinite(speed), speed, 1.0)
+    u = sum_by(inv[ok_dir], (weight * np.sin(rad))[ok_dir], n)
+    v = sum_by(inv[ok_dir], (weight * np.cos(rad))[ok_dir], n)
     n_dir = sum_by(inv[ok_dir], np.ones(int(ok_dir.sum())), n)
     vanished = (n_dir == 0) | (np.hypot(u, v) < 1e-9)
     mean_dir = np.where(vanished, np.nan, np.mod(np.rad2deg(np.arctan2(u, v)), 360.0))

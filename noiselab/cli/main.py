@@ -343,5 +343,21 @@ def keys_revoke(key_id: int, **flags: object) -> None:
     cmd.revoke(_load(**flags), key_id)
 
 
+@main.command(name="import-weather")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--station", default=None, help="Station id or name to record with the hours (e.g. DMI 06181).")
+@_key_options
+def import_weather(file: Path, station: str | None, **flags: object) -> None:
+    """Import a weather station's 10-minute or hourly series (CSV) for trial filters.
+
+    Columns time,wind_speed_ms,wind_dir_deg,precip_mm,temp_c, or DMI open-data names (observed, wind_speed,
+    wind_dir, precip_past10min, temp_dry), wide or long (observed,parameterId,value). Aggregated to UTC
+    hours and stored in the registry; re-importing replaces the hours covered. See docs/trials.md.
+    """
+    from noiselab.cli.commands import weather as cmd
+
+    cmd.run(_load(**flags), file, station=station)
+
+
 if __name__ == "__main__":
     main()

@@ -246,3 +246,26 @@ def test_empty_matched_hours_and_weather_filters_without_weather(lab: Lab) -> No
         "PATCH", "/v1/trials/barrier-a", "admin", json={"conditions": {"wind_sector_deg": [1]}}
     )
     assert bad_sector.status_code == 422
+
+
+def test_weather_filters_and_the_weather_warning_from_imported_weather(lab: Lab) -> None:
+    s = synthetic(17, start=START, days_before=10, gap_days=1, days_after=10, n_treated=2, tz=TZ)
+    _write(lab, s)
+    after = s.inputs().local.date_ordinal >= s.after[0]
+    rows = [
+        (int(t), 8.0 if a else 2.0, 250.0, 1.0 if i % 4 == 0 else 0.0, 6.0, "06181")
+        for i, (t, a) in enumerate(zip(s.hour_s.tolist(), after.tolist(), strict=True))
+    ]
+    lab.registry.weather.upsert(rows)
+    lab.call("POST", "/v1/trials", "admin", json=_body(s, conditions={"dry_only": True}))
+    doc = lab.call("GET", "/v1/trials/barrier-a/result", "engineer").json()
+    e = doc["insertion_loss"][0]
+    assert e["hours_before"] == 10 * 24 * 3 // 4 and e["hours_after"] == 10 * 24 * 3 // 4
+    assert "weather_differs" in [w["code"] for w in doc["warnings"]]  # 2 m/s before, 8 m/s after
+    lab.call("PATCH", "/v1/trials/barrier-a", "admin", json={"conditions": {"max_wind_ms": 5.0}})
+    e = lab.call("GET", "/v1/trials/barrier-a/result", "engineer").json()["insertion_loss"][0]
+    assert e["hours_before"] == 10 * 24 and e["hours_after"] == 0
+    sector = {"conditions": {"wind_sector_deg": [200, 300]}}
+    lab.call("PATCH", "/v1/trials/barrier-a", "admin", json=sector)
+    e = lab.call("GET", "/v1/trials/barrier-a/result", "engineer").json()["insertion_loss"][0]
+    assert e["hours_before"] == 10 * 24
