@@ -199,12 +199,16 @@ def test_check_of_an_unreadable_body(env) -> None:  # type: ignore[no-untyped-de
     assert r.json()["would_store"] == 0 and r.json()["refused"][0]["reason"] == "bad_json"
 
 
-def test_dead_letters_are_listed_for_engineers_only(env) -> None:  # type: ignore[no-untyped-def]
+def test_dead_letters_are_listed_for_engineers_and_their_own_vendor(env) -> None:  # type: ignore[no-untyped-def]
     client, _, _, auth = env
     client.post("/v1/readings", content=b"\xff\xfe", headers=hdr(auth["acme"]))
     client.post("/v1/readings", content=b"{nope", headers=hdr(auth["acme"]))
     assert client.get("/v1/dead-letters").status_code == 401
-    assert client.get("/v1/dead-letters", headers=hdr(auth["acme"])).status_code == 403
+    own = client.get("/v1/dead-letters", headers=hdr(auth["acme"])).json()
+    assert [d["reason"] for d in own] == ["bad_encoding", "bad_json"]
+    assert {d["vendor"] for d in own} == {"acme"}
+    assert client.get("/v1/dead-letters", headers=hdr(auth["other"])).json() == []
+    assert client.get("/v1/dead-letters?vendor=acme", headers=hdr(auth["other"])).status_code == 403
     letters = client.get("/v1/dead-letters", headers=hdr(auth["engineer"])).json()
     assert [(d["reason"], d["raw"]) for d in letters] == [
         ("bad_encoding", '{"hex": "fffe"}'),
@@ -214,7 +218,9 @@ def test_dead_letters_are_listed_for_engineers_only(env) -> None:  # type: ignor
     page = client.get(f"/v1/dead-letters?since_id={letters[0]['id']}", headers=hdr(auth["engineer"])).json()
     assert [d["reason"] for d in page] == ["bad_json"]
     csv = client.get("/v1/dead-letters?format=csv", headers=hdr(auth["engineer"])).text
-    assert csv.splitlines()[0] == "id,received_utc,source,reason,detail,topic,sensor_id,raw"
+    assert csv.splitlines()[0] == (
+        "id,received_utc,source,reason,detail,topic,sensor_id,raw,vendor,body_id,item_index"
+    )
 
 
 def test_a_body_slower_than_the_read_timeout_gets_408(tmp_path: Path) -> None:
