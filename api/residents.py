@@ -189,6 +189,7 @@ class Residents:
                 "scheme": self.scheme,
                 "tz": self.tz,
                 "valid_threshold": self.settings.coverage_threshold,
+                "day_start_h": 0,  # the card's day is the calendar date read above (midnight to midnight)
                 "event_thresholds": (LOUD_DB,),
             }
             hours = self.store.rollups(sensor.sensor_id, start_ms, end_ms)

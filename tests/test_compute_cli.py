@@ -51,8 +51,13 @@ def test_dst_days_gaps_shuffled_rows_and_two_sensors(tmp_path: Path) -> None:
             rows.append(f"b,{int(t)},62.5,70.1,10")
         t += 10
     random.Random(7).shuffle(rows)
-    code, out, err = _invoke(str(_write(tmp_path / "r.csv", rows)), "--scheme", "dk")
+    path = _write(tmp_path / "r.csv", rows)
+    code, out, err = _invoke(str(path), "--scheme", "dk", "--day-start", "00:00")
     assert code == 0, err
+    # the default noise day (07:00 -> 07:00): the spring change falls in the night of 28 March (8 h)
+    noise = {(r["sensor_id"], r["date"]): r for r in json.loads(_invoke(str(path))[1])}
+    assert noise["a", "2026-03-28"]["coverage"] == 1.0 and noise["a", "2026-03-28"]["lnight"] == 55.0
+    assert noise["a", "2026-03-27"]["coverage"] == round(7 / 24, 4)  # only 00:00-07:00 of 28 March
     recs = {(r["sensor_id"], r["date"]): r for r in json.loads(out)}
     assert sorted(recs) == [
         ("a", "2026-03-28"),
@@ -89,7 +94,8 @@ def test_eu_scheme_and_csv_output(tmp_path: Path) -> None:
     base = datetime(2026, 6, 9, 22, tzinfo=UTC).timestamp()  # 2026-06-10 00:00 CEST
     levels = [52.0] * 7 + [65.0] * 12 + [60.0] * 3 + [58.0, 52.0]
     rows = [f"s1,{int(base + 3600 * h)},{lv},,3600" for h, lv in enumerate(levels)]
-    code, out, err = _invoke(str(_write(tmp_path / "p.csv", rows)), "--scheme", "eu", "--format", "csv")
+    path = _write(tmp_path / "p.csv", rows)
+    code, out, err = _invoke(str(path), "--scheme", "eu", "--format", "csv", "--day-start", "00:00")
     assert code == 0, err
     (rec,) = list(csv.DictReader(out.splitlines()))
     assert rec["lden_db"] == "64.13" and rec["lnight_db"] == "52.0" and rec["valid"] == "true"

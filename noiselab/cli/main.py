@@ -159,11 +159,35 @@ def simulate(
     "--tz", default="Europe/Copenhagen", show_default=True, help="IANA time zone of the local days."
 )
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
-def compute(file: Path, scheme: str, tz: str, fmt: str) -> None:
-    """Daily metrics (Lden, Lnight, LA90, ...) from a CSV of readings."""
-    from noiselab.cli.commands import compute as cmd
+@click.option(
+    "--day-start",
+    type=click.Choice([f"{h:02d}:00" for h in range(24)]),
+    default=None,
+    help="Local time a daily record starts (default: the scheme's day start, 07:00; 00:00 = calendar days).",
+)
+@click.option("--threshold", type=click.FloatRange(30, 140), default=None, help="Event threshold, dB (70).")
+@click.option("--merge-gap-s", type=click.FloatRange(0, 3600), default=None, help="Bridge shorter dips (5).")
+@click.option("--min-duration-s", type=click.FloatRange(0, 3600), default=None, help="Shortest event (3 s).")
+def compute(
+    file: Path,
+    scheme: str,
+    tz: str,
+    fmt: str,
+    day_start: str | None,
+    threshold: float | None,
+    merge_gap_s: float | None,
+    min_duration_s: float | None,
+) -> None:
+    """Daily metrics (Lden, Lnight, LA90, events, ...) from a CSV of readings."""
+    from dataclasses import replace
 
-    code = cmd.run(file, scheme=scheme, tz=tz, fmt=fmt)
+    from noiselab.cli.commands import compute as cmd
+    from noiselab.processing.events import DEFAULT_EVENTS
+
+    given = {"threshold_db": threshold, "merge_gap_s": merge_gap_s, "min_duration_s": min_duration_s}
+    events = replace(DEFAULT_EVENTS, **{k: v for k, v in given.items() if v is not None})
+    day_start_h = None if day_start is None else int(day_start[:2])
+    code = cmd.run(file, scheme=scheme, tz=tz, fmt=fmt, day_start_h=day_start_h, events=events)
     if code:
         raise SystemExit(code)
 
@@ -248,9 +272,10 @@ def export(
 
 @main.command()
 @_store_options
-@click.option("--sensor", "sensor_id", required=True, help="Sensor id.")
-@click.option("--start", required=True, help="First local date, YYYY-MM-DD.")
-@click.option("--end", required=True, help="Last local date (included), YYYY-MM-DD.")
+@click.option("--trial", "trial_id", default=None, help="A trial's report instead (insertion loss, charts).")
+@click.option("--sensor", "sensor_id", default=None, help="Sensor id (required without --trial).")
+@click.option("--start", default=None, help="First local date, YYYY-MM-DD (required without --trial).")
+@click.option("--end", default=None, help="Last local date (included), YYYY-MM-DD (required without --trial).")
 @click.option(
     "--out",
     "out_path",
@@ -263,9 +288,10 @@ def export(
 @click.option("--tz", default=None, help="Time zone of the local days (NOISELAB_TZ).")
 @click.option("--pdf", is_flag=True, help="Also write FILE.pdf (summary and charts).")
 def report(
-    sensor_id: str,
-    start: str,
-    end: str,
+    trial_id: str | None,
+    sensor_id: str | None,
+    start: str | None,
+    end: str | None,
     out_path: Path,
     target_id: str | None,
     scheme: str | None,
@@ -278,12 +304,21 @@ def report(
     Daily Lden against the target, the energy-averaged hourly profile, events per night, coverage, the
     method and the sources of the limit values, the noiselab version and the SHA-256 of the input data
     (the bytes `noiselab export` would write for the same sensor and dates).
+
+    With --trial ID: the trial's insertion loss per period with its 95 % interval, the hourly differences
+    over time with both periods shaded, the before/after distributions, the warnings, the method and the
+    SHA-256 of the inputs (HTML, and FILE.png beside it; docs/trials.md).
     """
     from noiselab.cli.commands import report as cmd
 
     for key, value in (("scheme", scheme), ("tz", tz)):
         if value:
             flags[key] = value
+    if trial_id is not None:
+        cmd.run_trial(_load(**flags), trial_id=trial_id, out_path=out_path)
+        return
+    if sensor_id is None or start is None or end is None:
+        raise click.UsageError("--sensor, --start and --end are required (or --trial ID)")
     cmd.run(
         _load(**flags),
         sensor_id=sensor_id,

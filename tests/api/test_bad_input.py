@@ -15,10 +15,11 @@ BAD = [
         422,
         "10000",
     ),
+    # long raw and events ranges are paged, not refused (tests/api/test_metric_params.py)
     (
-        "/v1/sensors/pub-1/levels?start=2026-06-01T00:00:00Z&end=2026-06-10T00:00:00Z&interval=raw",
+        "/v1/sensors/pub-1/levels?start=2026-06-01T00:00:00Z&end=2026-06-10T00:00:00Z&interval=raw&schem=eu",
         422,
-        "7 days",
+        "unknown query parameter 'schem'",
     ),
     (
         "/v1/sensors/pub-1/levels?start=2000-01-01T00:00:00Z&end=2026-06-10T00:00:00Z&interval=1d",
@@ -36,7 +37,7 @@ BAD = [
     ("/v1/sensors/pub-1/daily?start=2025-01-01&end=2026-06-01", 422, "366"),
     ("/v1/sensors/pub-1/daily?start=2026-13-01&end=2026-06-01", 422, "start"),
     ("/v1/sensors/pub-1/annual?year=99999", 422, "year"),
-    ("/v1/sensors/pub-1/events?start=2026-05-01T00:00:00Z&end=2026-06-10T00:00:00Z", 422, "31 days"),
+    ("/v1/sensors/pub-1/events?start=2026-05-01T00:00:00Z&end=2026-06-10T00:00:00Z&limit=0", 422, "limit"),
     (
         "/v1/sensors/pub-1/events?start=2026-06-10T00:00:00Z&end=2026-06-10T01:00:00Z&threshold=loud",
         422,

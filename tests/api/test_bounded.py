@@ -7,6 +7,7 @@ import tracemalloc
 
 import pytest
 
+from noiselab.api.views import events as events_view
 from noiselab.api.views import source
 from noiselab.domain.readings import Reading
 from tests.api.conftest import DAY_START_MS, Api
@@ -16,9 +17,9 @@ def _spy_reads(api: Api, monkeypatch: pytest.MonkeyPatch) -> list[int | None]:
     limits: list[int | None] = []
     real = api.store.read
 
-    def read(*args: object, limit: int | None = None) -> object:
+    def read(*args: object, limit: int | None = None, min_laeq_db: float | None = None) -> object:
         limits.append(limit)
-        return real(*args, limit=limit)  # type: ignore[arg-type]
+        return real(*args, limit=limit, min_laeq_db=min_laeq_db)  # type: ignore[arg-type]
 
     monkeypatch.setattr(api.store, "read", read)
     return limits
@@ -44,6 +45,7 @@ def test_paged_reads_give_the_same_answer(api: Api, monkeypatch: pytest.MonkeyPa
     limits = _spy_reads(api, monkeypatch)
     monkeypatch.setattr(api.store, "rollups", None)  # force the paged raw path
     monkeypatch.setitem(source.raw_pages.__kwdefaults__, "page_rows", 1000)
+    monkeypatch.setattr(events_view, "PAGE_ROWS", 1000)  # the loud readings behind daily event counts
     assert api.get(url, "engineer").json() == whole
     assert len(limits) >= 11 and all(n is not None and n <= 1000 for n in limits)
 
@@ -65,7 +67,8 @@ def test_three_days_of_one_second_data_in_bounded_memory(
         monkeypatch.setattr(api.store, "rollups", None)
     tracemalloc.start()
     try:
-        resp = api.get("/v1/sensors/dense/daily?start=2026-06-10&end=2026-06-12", "engineer")
+        # the data are three calendar days
+        resp = api.get("/v1/sensors/dense/daily?start=2026-06-10&end=2026-06-12&day_start=00:00", "engineer")
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -75,12 +78,11 @@ def test_three_days_of_one_second_data_in_bounded_memory(
     assert peak < 50e6, f"peak {peak / 1e6:.0f} MB"
 
 
-def test_raw_levels_refuse_more_rows_than_the_cap(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    from noiselab.api.views import levels
-
-    monkeypatch.setattr(levels, "MAX_ROWS", 100)
-    resp = api.get(
-        "/v1/sensors/pub-1/levels?start=2026-06-10T00:00:00Z&end=2026-06-10T03:00:00Z&interval=raw",
-        "engineer",
-    )
-    assert resp.status_code == 422 and "more than 100 readings" in resp.json()["detail"]
+def test_raw_levels_are_paged_instead_of_refused(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    limits = _spy_reads(api, monkeypatch)
+    url = "/v1/sensors/pub-1/levels?start=2026-06-10T00:00:00Z&end=2026-06-10T03:00:00Z"
+    url += "&interval=raw&limit=100"
+    resp = api.get(url, "engineer")
+    assert resp.status_code == 200 and len(resp.json()) == 100
+    assert resp.headers["x-next-cursor"] == str(DAY_START_MS + 2 * 3_600_000 + 100 * 60_000)
+    assert limits == [101]  # one bounded read per page

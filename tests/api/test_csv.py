@@ -13,7 +13,8 @@ T = "start=2026-06-10T00:00:00Z&end=2026-06-10T01:00:00Z"
 DAILY = (
     "sensor_id,date_local,lden_db,lday_db,levening_db,lnight_db,laeq24_db,lafmax_db,la10_db,la50_db,la90_db,"
     "la95_db,coverage_ratio,valid,lcpeak_db,coverage_day_ratio,coverage_evening_ratio,coverage_night_ratio,"
-    "facade_mounted,target_profile,lden_limit_db,lden_free_field_db,lden_margin_db,lden_exceeded,"
+    "lafmax_day_db,lafmax_evening_db,lafmax_night_db,n_events_65,n_events_65_night,n_events_70,"
+    "n_events_70_night,nat70,nat70_night,nat75,nat75_night,nat80,nat80_night,facade_mounted,target_profile,lden_limit_db,lden_free_field_db,lden_margin_db,lden_exceeded,"
     "lnight_limit_db,lnight_free_field_db,lnight_margin_db,lnight_exceeded,indicative"
 )
 ANNUAL = (
@@ -30,12 +31,12 @@ COMPLIANCE = (
 )
 
 CASES = [
-    ("/v1/sensors/fac-1/daily?start=2026-06-10&end=2026-06-10", DAILY, 1),
+    ("/v1/sensors/fac-1/daily?start=2026-06-10&end=2026-06-10&day_start=00:00", DAILY, 1),
     ("/v1/sensors/fac-1/annual?year=2026", ANNUAL, 1),
     (f"/v1/sensors/pub-1/levels?{T}&interval=15min", LEVELS, 4),
     (f"/v1/sensors/pub-1/levels?{T}&interval=raw", LEVELS, 60),
     (f"/v1/sensors/pub-1/events?{T}&threshold=59", EVENTS, 1),
-    ("/v1/compliance?start=2026-06-10&end=2026-06-10", COMPLIANCE, 6),
+    ("/v1/compliance?start=2026-06-10&end=2026-06-10&day_start=00:00", COMPLIANCE, 6),
 ]
 
 
@@ -52,7 +53,8 @@ def test_csv_header_is_stable(api: Api, url: str, header: str, n_rows: int) -> N
 
 
 def test_csv_cells(api: Api) -> None:
-    text = api.get("/v1/sensors/fac-1/daily?start=2026-06-10&end=2026-06-10&format=csv", "engineer").text
+    url = "/v1/sensors/fac-1/daily?start=2026-06-10&end=2026-06-10&day_start=00:00&format=csv"
+    text = api.get(url, "engineer").text
     [row] = list(csv.DictReader(io.StringIO(text)))
     assert row["lden_db"] == "66.67" and row["lcpeak_db"] == "" and row["valid"] == "true"
     assert row["lden_free_field_db"] == "63.67" and row["facade_mounted"] == "true"

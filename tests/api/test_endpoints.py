@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 
+import numpy as np
 import pytest
 
 from noiselab.domain.readings import Reading
@@ -12,7 +13,7 @@ from noiselab.ingest.decoders import ngsi as ngsi_decoder
 from noiselab.ingest.decoders.message import Message, SensorRules
 from tests.api.conftest import DAY_START_MS, Api
 
-DAY = "start=2026-06-10&end=2026-06-10"
+DAY = "start=2026-06-10&end=2026-06-10&day_start=00:00"  # the fixture's data is one calendar day
 E = "engineer"
 
 
@@ -75,9 +76,14 @@ def test_levels_buckets(api: Api, interval: str, n_rows: int, seconds: float) ->
 
 def test_levels_local_day_and_raw(api: Api) -> None:
     url = "/v1/sensors/pub-1/levels?start=2026-06-09T22:00:00Z&end=2026-06-10T22:00:00Z&interval="
-    [day] = api.get(url + "1d").json()
+    [day] = api.get(url + "1d&day_start=00:00").json()
     assert day["start"] == "2026-06-09T22:00:00Z" and day["interval_s"] == 86400.0 and day["laeq"] == 60.0
-    raw = api.get(url.replace("22:00:00Z&end=2026-06-10", "22:00:00Z&end=2026-06-09T22:05:00Z&x=") + "raw", E)
+    # 1d buckets follow the noise day by default: 00:00-07:00 belongs to June 9's, 07:00-24:00 to June 10's
+    days = api.get(url + "1d").json()
+    assert [d["start"] for d in days] == ["2026-06-09T05:00:00Z", "2026-06-10T05:00:00Z"]
+    assert [d["seconds"] for d in days] == [7 * 3600.0, 17 * 3600.0]
+    raw_url = "/v1/sensors/pub-1/levels?start=2026-06-09T22:00:00Z&end=2026-06-09T22:05:00Z&interval=raw"
+    raw = api.get(raw_url, E)
     assert [r["start"] for r in raw.json()][:2] == ["2026-06-09T22:00:00Z", "2026-06-09T22:01:00Z"]
 
 
@@ -89,7 +95,7 @@ def test_annual_is_indicative_with_little_coverage(api: Api) -> None:
 
 
 def test_events_across_pages(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    from noiselab.api.views import source
+    from noiselab.api.views import events as view
 
     start = DAY_START_MS
     levels = [50.0] * 10 + [75.0] * 7 + [50.0] * 3 + [72.0] * 2
@@ -99,30 +105,34 @@ def test_events_across_pages(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     reads: list[int | None] = []
     real_read = api.store.read
 
-    def spy(*args: object, limit: int | None = None) -> object:
+    def spy(*args: object, limit: int | None = None, min_laeq_db: float | None = None) -> object:
         reads.append(limit)
-        return real_read(*args, limit=limit)  # type: ignore[arg-type]
+        assert min_laeq_db is not None and 69.99 < min_laeq_db < 70  # loud readings only, >= 70 dB
+        return real_read(*args, limit=limit, min_laeq_db=min_laeq_db)  # type: ignore[arg-type]
 
     monkeypatch.setattr(api.store, "read", spy)
-    monkeypatch.setitem(source.raw_pages.__kwdefaults__, "page_rows", 4)  # events now straddle pages
+    monkeypatch.setattr(view, "PAGE_ROWS", 4)  # the 9 loud readings now straddle pages
     assert api.get(url, E).json() == whole
-    assert len(reads) == 6 and set(reads) == {4}
+    assert reads == [4, 4, 4]
+    # the 3-s dip below 70 dB is bridged (shorter than merge_gap_s = 5 s): one pass-by of 12 s
     assert [(e["start"], e["duration_s"], e["n_readings"], e["max_db"]) for e in whole] == [
-        ("2026-06-09T22:00:10Z", 7.0, 7, 78.0),
-        ("2026-06-09T22:00:20Z", 2.0, 2, 75.0),
+        ("2026-06-09T22:00:10Z", 12.0, 9, 78.0),
     ]
-    assert whole[0]["sel_db"] == pytest.approx(75 + 10 * 0.845098, abs=0.01)  # 75 + 10*log10(7)
+    sel = 10 * np.log10(7 * 10**7.5 + 2 * 10**7.2)  # the loud readings' energy
+    assert whole[0]["sel_db"] == pytest.approx(sel, abs=0.01)
+    split = api.get(url + "&merge_gap_s=3&min_duration_s=0", E).json()
+    assert [(e["duration_s"], e["n_readings"]) for e in split] == [(7.0, 7), (2.0, 2)]
 
 
 def test_compliance(api: Api) -> None:
-    rows = api.get("/v1/compliance?start=2026-06-10&end=2026-06-10").json()
+    rows = api.get("/v1/compliance?start=2026-06-10&end=2026-06-10&day_start=00:00").json()
     by = {(r["sensor_id"], r["limit_db"]): r for r in rows}
     assert set(by) == {("pub-1", 58.0), ("pub-1", 68.0), ("fac-1", 58.0), ("fac-1", 68.0)}
     fac = by[("fac-1", 58.0)]
     assert fac["measured_db"] == 66.67 and fac["value_db"] == 63.67 and fac["margin_db"] == -5.67
     assert fac["exceeded"] is True and fac["coverage"] == 1.0 and fac["indicative"] is True
     assert fac["source_url"].startswith("https://")
-    engineer = {r["sensor_id"] for r in api.get("/v1/compliance?start=2026-06-10&end=2026-06-10", E).json()}
+    engineer = {r["sensor_id"] for r in api.get(f"/v1/compliance?{DAY}", E).json()}
     assert "priv-1" in engineer
 
 

@@ -49,10 +49,26 @@ def test_daily_from_rollups_equals_daily_from_raw_on_dst_days(
         tz="Europe/Copenhagen",
         scheme="dk",
         event_thresholds=None,
+        day_start_h=0,
     ).to_records()
+    rollups = store.rollups("dst-1", start_ms, end_ms)
     from_rollups = daily_from_rollups(
-        store.rollups("dst-1", start_ms, end_ms), sensor_ids=["dst-1"], tz="Europe/Copenhagen", scheme="dk"
+        rollups, sensor_ids=["dst-1"], tz="Europe/Copenhagen", scheme="dk", day_start_h=0
     ).to_records()
+    # the noise day (07:00 -> 07:00, the default): rollups and raw agree too, and the DST night is in
+    # the record of the day before the change
+    noise_raw = daily_from_raw(
+        np.zeros(len(raw), dtype=np.int64),
+        raw.start_ms / 1000.0,
+        raw.interval_s,
+        raw.laeq,
+        event_thresholds=None,
+    ).to_records()
+    noise = daily_from_rollups(rollups).to_records()
+    earlier = str(np.datetime64(before) - np.timedelta64(1, "D"))
+    assert [r["date"] for r in noise] == [earlier, before, day, next_day]
+    for a, b in zip(noise_raw, noise, strict=True):
+        assert not {k: (a[k], b[k]) for k in ("lden", "lnight", "coverage_night") if not _close(a[k], b[k])}
 
     assert [r["date"] for r in from_rollups] == [before, day, next_day]
     assert len(from_raw) == len(from_rollups) == 3

@@ -28,12 +28,11 @@ from noiselab.api.csv import csv_writer
 from noiselab.cli.commands.readings_block import BlockParser, read_blocks
 from noiselab.cli.commands.readings_csv import HeaderError
 from noiselab.processing.daily import daily_from_rollups
-from noiselab.processing.events import find_events
+from noiselab.processing.events import DEFAULT_EVENTS, EventParams, find_events
 from noiselab.processing.periods import SCHEMES
 from noiselab.processing.rollups import Rollups, merge, rollup
 
 BUCKET_S = 900  # quarter hours align with local hours in every zone in use today (+05:45 included)
-EVENT_THRESHOLDS_DB = (65.0, 70.0)
 MAX_REPORTED_ERRORS = 50
 
 
@@ -48,10 +47,20 @@ def _binary(source: BinaryIO | TextIO) -> BinaryIO:
 
 
 def compute_records(
-    source: BinaryIO | TextIO, *, scheme: str = "dk", tz: str = "Europe/Copenhagen", chunk_rows: int = 200_000
+    source: BinaryIO | TextIO,
+    *,
+    scheme: str = "dk",
+    tz: str = "Europe/Copenhagen",
+    chunk_rows: int = 200_000,
+    day_start_h: int | None = None,
+    events: EventParams = DEFAULT_EVENTS,
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """Daily records from a readings CSV (binary file, or text), and the bad-row messages (no records when
-    there are any). Rows are parsed and validated by :mod:`readings_block`, as ``noiselab import`` does."""
+    there are any). Rows are parsed and validated by :mod:`readings_block`, as ``noiselab import`` does.
+
+    Days start at ``day_start_h`` (None: the scheme's day start, the noise day 07:00 -> 07:00; 0: calendar
+    days); events follow ``events`` (threshold, merge gap, minimum duration; :mod:`processing.events`)."""
+    thresholds = tuple(sorted({*events.thresholds_db, events.threshold_db}))
     if scheme not in SCHEMES:
         return [], [f"unknown scheme {scheme!r}; choose one of {', '.join(SCHEMES)}"]
 
@@ -74,7 +83,7 @@ def compute_records(
             rolled.append(rollup(sensor, start, *cols, bucket_s=BUCKET_S))
             if len(rolled) >= 16:
                 rolled = [merge_all(rolled)]
-            keep = block.laeq > min(EVENT_THRESHOLDS_DB)
+            keep = block.laeq >= min(thresholds)
             loud.append(tuple(a[keep] for a in (sensor, start, block.interval_s, block.laeq, block.lafmax)))
     except HeaderError as exc:
         return [], [f"line 1: {exc}"]
@@ -82,17 +91,28 @@ def compute_records(
         return [], errors
     if loud:
         s, t, d, lv, fm = (np.concatenate([p[k] for p in loud]) for k in range(5))
-        events = find_events(s, t, d, lv, fm, thresholds_db=EVENT_THRESHOLDS_DB)
+        found = find_events(
+            s,
+            t,
+            d,
+            lv,
+            fm,
+            thresholds_db=thresholds,
+            merge_gap_s=events.merge_gap_s,
+            min_duration_s=events.min_duration_s,
+        )
     else:
-        events = None
+        found = None
     ids = list(sensor_index)
     table = daily_from_rollups(
         merge_all(rolled) if rolled else Rollups.empty(bucket_s=BUCKET_S),
         sensor_ids=ids,
         scheme=scheme,
         tz=tz,
-        events=events,
-        event_thresholds=EVENT_THRESHOLDS_DB,
+        day_start_h=day_start_h,
+        events=found,
+        event_thresholds=events.thresholds_db,
+        event_params=events,
     )
     records = table.to_records()
     records.sort(key=lambda r: (r["sensor_id"], r["date"]))
@@ -135,6 +155,8 @@ def run(
     out: TextIO | None = None,
     err: TextIO | None = None,
     chunk_rows: int = 200_000,
+    day_start_h: int | None = None,
+    events: EventParams = DEFAULT_EVENTS,
 ) -> int:
     """Compute daily records from ``file`` and print them; returns the process exit code (0 ok, 1 refused)."""
     out = out or sys.stdout
@@ -147,7 +169,9 @@ def run(
         print(f"error: unknown time zone {tz!r} (use an IANA name such as Europe/Copenhagen)", file=err)
         return 2
     with open(file, "rb") as fh:
-        records, errors = compute_records(fh, scheme=scheme, tz=tz, chunk_rows=chunk_rows)
+        records, errors = compute_records(
+            fh, scheme=scheme, tz=tz, chunk_rows=chunk_rows, day_start_h=day_start_h, events=events
+        )
     if errors:
         for msg in errors[:MAX_REPORTED_ERRORS]:
             print(f"{file}: {msg}", file=err)
