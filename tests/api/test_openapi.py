@@ -204,7 +204,7 @@ def test_document_declares_errors_as_problem_json_and_csv(api: Api) -> None:
     daily = doc["paths"]["/v1/sensors/{sensor_id}/daily"]["get"]
     assert "text/csv" in daily["responses"]["200"]["content"]
     assert {} in doc["paths"]["/v1/sensors"]["get"]["security"]  # public: a key is optional
-    assert {} not in doc["paths"]["/v1/dead-letters"]["get"]["security"]
+    assert {} not in doc["paths"]["/v1/keys"]["get"]["security"]  # admin only
     assert "/v1/ingest/{fmt}" not in doc["paths"]
     native = doc["paths"]["/v1/ingest/native"]["post"]["requestBody"]
     assert native["required"] is True and "anyOf" in native["content"]["application/json"]["schema"]
