@@ -1,7 +1,7 @@
 """``python -m faults [RUN ...] [--quick] [--out FILE]``: the fault, hostile-input and load suite.
 
 Runs (default: all but ``load``): sigkill, broker-restart, store-outage, disk-full, skewed-clock,
-fuzz, http-fuzz, slow-clients, load. Each prints its figures as one JSON object and ``ok`` true/false;
+fuzz, http-fuzz, slow-clients, load, schema. Each prints its figures as one JSON object and ``ok`` true/false;
 the exit status is 1 if any run is not ok. ``--quick`` shrinks every run to seconds (a smoke test of
 the suite itself); the figures in docs/reliability.md come from the full sizes.
 """
@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from faults import delivery, fuzz, slowclients
+from faults import delivery, fuzz, schema, slowclients
 
 
 def _decoders(quick: bool, args: argparse.Namespace) -> dict[str, Any]:
@@ -57,6 +57,14 @@ def _load(quick: bool, args: argparse.Namespace) -> dict[str, Any]:
     return run_load(duration_s=20 if quick else args.load_seconds)
 
 
+def _schema(work: Path, quick: bool, args: argparse.Namespace) -> dict[str, Any]:
+    """schemathesis, every check, as every role: ``--schema-seconds`` in all (default 600 s)."""
+    per_role_s = max(10.0, (30 if quick else args.schema_seconds) / len(schema.ROLES))
+    result = schema.schema_run(work, max_examples=3 if quick else 1000, max_time_s=per_role_s)
+    result["failures"] = {role: tail[-3000:] for role, tail in result["failures"].items()}
+    return result
+
+
 def runs(args: argparse.Namespace) -> dict[str, Callable[[Path], dict[str, Any]]]:
     q = args.quick
     return {
@@ -75,6 +83,7 @@ def runs(args: argparse.Namespace) -> dict[str, Callable[[Path], dict[str, Any]]
         "http-fuzz": lambda d: _http(q, args),
         "slow-clients": lambda d: slowclients.slow_clients(duration_s=10 if q else 30),
         "load": lambda d: _load(q, args),
+        "schema": lambda d: _schema(d, q, args),
     }
 
 
@@ -89,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--outage-seconds", type=float, default=60.0)
     p.add_argument("--load-seconds", type=float, default=600.0)
+    p.add_argument("--schema-seconds", type=float, default=600.0)
     p.add_argument("--out", type=Path, default=Path("faults-figures.json"))
     args = p.parse_args(argv)
     table = runs(args)

@@ -155,12 +155,21 @@ def run_role(
 
 
 def _summarise(report: dict[str, Any]) -> dict[str, Any]:
-    """The figures we keep from a JSON report (its layout varies between versions: take what is there)."""
-    keep = {}
-    for name in ("statistic", "stats", "summary", "totals"):
-        if name in report:
-            keep[name] = report[name]
-    return keep or {"keys": sorted(report)[:20]}
+    """The figures kept from schemathesis' JSON report."""
+    cases = report.get("test_cases", {})
+    ops = report.get("operations", {})
+    return {
+        "test_cases": cases.get("generated"),
+        "test_cases_with_failures": cases.get("with_failures"),
+        "unique_failures": cases.get("unique_failures"),
+        "operations_tested": ops.get("tested"),
+        "failures": [
+            f"{f.get('code')} {f.get('title')}: {f.get('operations')}" for f in report.get("failures", [])
+        ],
+        "phases": {
+            k: v.get("status") if isinstance(v, dict) else v for k, v in report.get("phases", {}).items()
+        },
+    }
 
 
 def schema_run(
