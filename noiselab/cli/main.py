@@ -275,7 +275,7 @@ def export(
 @click.option("--trial", "trial_id", default=None, help="A trial's report instead (insertion loss, charts).")
 @click.option("--sensor", "sensor_id", default=None, help="Sensor id (required without --trial).")
 @click.option("--start", default=None, help="First local date, YYYY-MM-DD (required without --trial).")
-@click.option("--end", default=None, help="Last local date (included), YYYY-MM-DD (required without --trial).")
+@click.option("--end", default=None, help="Last local date (included), YYYY-MM-DD (needed without --trial).")
 @click.option(
     "--out",
     "out_path",

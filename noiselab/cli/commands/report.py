@@ -117,3 +117,37 @@ def run(
     for p in paths:
         click.echo(str(p))
     return paths
+
+
+def run_trial(settings: object, *, trial_id: str, out_path: Path) -> list[Path]:
+    """``noiselab report --trial ID``: the trial's result as HTML with one PNG beside it."""
+    import click
+    from fastapi import HTTPException
+
+    from noiselab.api.views.trials import compute
+    from noiselab.cli.report import trial as trial_report
+    from noiselab.cli.wiring import configure_logging, open_registry, open_store
+    from noiselab.domain.settings import Settings
+
+    assert isinstance(settings, Settings)
+    configure_logging(settings)
+    store, registry = open_store(settings), open_registry(settings)
+    try:
+        body = registry.trials.get(trial_id)
+        if body is None:
+            raise click.ClickException(f"no trial {trial_id!r}")
+        try:
+            result = compute(store, registry, settings, body)
+        except HTTPException as exc:  # the same refusals the API gives (e.g. a weather filter, no weather)
+            raise click.ClickException(str(exc.detail)) from exc
+    finally:
+        store.close()
+        registry.close()
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    png = charts.png(trial_report.figure(body, result))
+    png_path = out_path.with_suffix(".png")
+    png_path.write_bytes(png)
+    out_path.write_text(trial_report.render(body, result, png), encoding="utf-8")
+    for p in (out_path, png_path):
+        click.echo(str(p))
+    return [out_path, png_path]
