@@ -13,6 +13,7 @@ from noiselab.api.ratelimit import RateLimitMiddleware
 from noiselab.api.routes import (
     admin,
     alerts,
+    audit,
     daily,
     deadletters,
     events,
@@ -29,7 +30,7 @@ from noiselab.api.routes import (
 )
 from noiselab.api.strict import reject_unknown_query
 from noiselab.domain.settings import Settings
-from noiselab.ingest.pipeline import Pipeline
+from noiselab.ingest.pipeline import DeadLetterBounds, Pipeline
 from noiselab.store.base import ReadingStore
 from noiselab.store.registry.base import KeyRegistry, Registry
 
@@ -63,6 +64,7 @@ def create_app(
     app.state.keys = keys or registry.keys
     app.state.profiles = registry.profiles
     app.state.pipeline = Pipeline(store, registry)
+    app.state.pipeline.dead_letter_bounds = DeadLetterBounds.from_settings(settings)
     problems.install(app)
     openapi.install(app)  # shared response declarations, optional security (api/openapi.py)
     app.add_middleware(RateLimitMiddleware)  # public and ingest rate limits (api/ratelimit.py)
@@ -71,6 +73,7 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(ingest.router)
     app.include_router(deadletters.router)
+    app.include_router(audit.router)  # audit log and provenance (#13)
     for router in (levels.router, daily.router, events.router, ngsi.router, targets.router, trials.router):
         app.include_router(router)
     app.include_router(sensor_health.router)

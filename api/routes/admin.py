@@ -11,6 +11,7 @@ from pydantic.json_schema import SkipJsonSchema
 from noiselab.api.auth import KeysDep, RequireAdmin
 from noiselab.api.deps import RegistryDep
 from noiselab.api.openapi import problems
+from noiselab.api.routes.audit import actor_of
 from noiselab.api.views.query import SENSOR_ID
 from noiselab.api.views.targets import ProfilesDep, profile_exists
 from noiselab.domain.errors import UnknownSensor
@@ -71,13 +72,14 @@ def _apply(sensor: Sensor, fields: dict[str, Any], profiles: Any) -> Sensor:
 
 @router.post("/v1/sensors", status_code=201, summary="Register a sensor (admin)", responses=problems(409))
 def create_sensor(
-    body: SensorIn, _: RequireAdmin, registry: RegistryDep, profiles: ProfilesDep
+    body: SensorIn, caller: RequireAdmin, registry: RegistryDep, profiles: ProfilesDep
 ) -> dict[str, Any]:
     if registry.get_sensor(body.sensor_id) is not None:
         raise HTTPException(409, f"sensor {body.sensor_id!r} exists; use PATCH to change it")
     fields = body.model_dump(exclude_none=True, exclude={"sensor_id"})
     sensor = _apply(Sensor(body.sensor_id), fields, profiles)
     registry.upsert_sensor(sensor)
+    registry.audit.record(actor_of(caller), "sensor.create", f"sensor:{sensor.sensor_id}", fields)
     return sensor.as_dict()
 
 
@@ -88,7 +90,7 @@ def create_sensor(
 )
 def patch_sensor(
     body: SensorFields,
-    _: RequireAdmin,
+    caller: RequireAdmin,
     registry: RegistryDep,
     profiles: ProfilesDep,
     sensor_id: str = SENSOR_ID,
@@ -96,8 +98,10 @@ def patch_sensor(
     sensor = registry.get_sensor(sensor_id)
     if sensor is None:
         raise UnknownSensor(f"no sensor {sensor_id!r} in the registry")
-    sensor = _apply(sensor, body.model_dump(exclude_unset=True), profiles)
+    changes = body.model_dump(exclude_unset=True)
+    sensor = _apply(sensor, changes, profiles)
     registry.upsert_sensor(sensor)
+    registry.audit.record(actor_of(caller), "sensor.update", f"sensor:{sensor_id}", changes)
     return sensor.as_dict()
 
 
@@ -115,11 +119,13 @@ def list_keys(_: RequireAdmin, keys: KeysDep) -> list[dict[str, Any]]:
 
 
 @router.post("/v1/keys", status_code=201, summary="Create an API key (admin); the key is in the answer once")
-def create_key(body: KeyIn, _: RequireAdmin, keys: KeysDep) -> dict[str, Any]:
+def create_key(body: KeyIn, caller: RequireAdmin, keys: KeysDep, registry: RegistryDep) -> dict[str, Any]:
     try:
         info, key = keys.create(body.role, vendor=body.vendor, label=body.label)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
+    detail = {"role": info.role, "vendor": info.vendor, "label": info.label, "hint": info.hint}
+    registry.audit.record(actor_of(caller), "key.create", f"key:{info.key_id}", detail)
     return {**info.as_dict(), "key": key}
 
 
@@ -134,6 +140,7 @@ def create_key(body: KeyIn, _: RequireAdmin, keys: KeysDep) -> dict[str, Any]:
 def revoke_key(
     caller: RequireAdmin,
     keys: KeysDep,
+    registry: RegistryDep,
     key_id: Annotated[int, Path(ge=1, le=2**62)],
     confirm: Annotated[bool, Query(description="Needed to revoke the key of this request")] = False,
 ) -> None:
@@ -141,3 +148,4 @@ def revoke_key(
         raise HTTPException(409, "this is the key of this request; add ?confirm=true to revoke it anyway")
     if not keys.revoke(key_id):
         raise HTTPException(404, f"no active key {key_id}")
+    registry.audit.record(actor_of(caller), "key.revoke", f"key:{key_id}")

@@ -12,6 +12,7 @@ from noiselab.api.auth import Caller, RequireAdmin
 from noiselab.api.csv import AsCsv, respond
 from noiselab.api.deps import RegistryDep, StoreDep
 from noiselab.api.options import MetricOptionsDep
+from noiselab.api.routes.audit import actor_of
 from noiselab.api.views import compliance as view
 from noiselab.api.views.query import date_range_ms
 from noiselab.api.views.targets import ProfilesDep, profiles_view, sensor_limits
@@ -56,10 +57,13 @@ def list_targets(profiles: ProfilesDep, _: Caller) -> dict[str, Any]:
     status_code=201,
     summary="Create or update a custom target profile (admin); each save is a new version",
 )
-def save_target(body: ProfileIn, _: RequireAdmin, profiles: ProfilesDep) -> dict[str, Any]:
+def save_target(
+    body: ProfileIn, caller: RequireAdmin, profiles: ProfilesDep, registry: RegistryDep
+) -> dict[str, Any]:
     if body.id in {p["id"] for p in presets()["profiles"]}:
         raise HTTPException(409, f"{body.id!r} is a preset; choose another id for a custom profile")
     version = profiles.save(body.id, body.model_dump())
+    registry.audit.record(actor_of(caller), "target.save", f"target:{body.id}", {"version": version})
     return {**body.model_dump(), "version": str(version), "preset": False}
 
 

@@ -6,6 +6,7 @@ from noiselab.domain.errors import ConfigError
 from noiselab.domain.settings import Settings
 from noiselab.ingest.collector import Collector, CollectorConfig
 from noiselab.ingest.decoders import MQTT_FORMATS, parse_prefixes, subscriptions
+from noiselab.ingest.pipeline import DeadLetterBounds
 from noiselab.store import registry as registries
 from noiselab.store.base import ReadingStore
 from noiselab.store.registry import Registry
@@ -65,4 +66,6 @@ def collector_config(settings: Settings) -> CollectorConfig:
 
 
 def build_collector(settings: Settings, store: ReadingStore, registry: Registry) -> Collector:
-    return Collector(collector_config(settings), store, registry)
+    collector = Collector(collector_config(settings), store, registry)
+    collector.pipeline.dead_letter_bounds = DeadLetterBounds.from_settings(settings)
+    return collector

@@ -16,10 +16,13 @@ def _open(settings: Settings) -> KeyRegistry:
 
 
 def create(settings: Settings, role: str, vendor: str | None, label: str | None) -> None:
+    registry = open_registry(settings)
     try:
-        info, key = _open(settings).create(role, vendor=vendor, label=label)
+        info, key = registry.keys.create(role, vendor=vendor, label=label)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
+    detail = {"role": role, "vendor": vendor, "label": label, "hint": info.hint}
+    registry.audit.record("cli", "key.create", f"key:{info.key_id}", detail)  # the audit log (#13)
     who = f" for vendor {vendor}" if vendor else ""
     click.echo(f"created {role} key {info.key_id}{who}; it is shown only this once:")
     click.echo(key)
@@ -42,6 +45,8 @@ def list_keys(settings: Settings) -> None:
 
 
 def revoke(settings: Settings, key_id: int) -> None:
-    if not _open(settings).revoke(key_id):
+    registry = open_registry(settings)
+    if not registry.keys.revoke(key_id):
         raise click.ClickException(f"no active key {key_id}")
+    registry.audit.record("cli", "key.revoke", f"key:{key_id}")
     click.echo(f"revoked key {key_id}")
