@@ -10,6 +10,7 @@ import time
 
 import uvicorn
 
+from noiselab.api.alerting.evaluator import Evaluator
 from noiselab.cli.startup import StartupBlock, startup_block
 from noiselab.cli.wiring import (
     build_collector,
@@ -66,6 +67,7 @@ def run(settings: Settings, *, collector: bool, api: bool) -> None:
 
     signal.signal(signal.SIGTERM, _exit)
     signal.signal(signal.SIGINT, _exit)
+    evaluators: list[Evaluator] = []  # the alert evaluator of an API process (a registry lease picks one)
     broker = coll = sim = None
     try:
         if (collector or settings.simulate) and settings.embedded_broker:
@@ -89,6 +91,9 @@ def run(settings: Settings, *, collector: bool, api: bool) -> None:
             if api
             else create_ops_app(settings, store, collector=coll)
         )
+        if api:
+            evaluators.append(Evaluator(store, registry, settings))
+            evaluators[0].start()
         config = uvicorn.Config(
             app,
             host=settings.http_host,
@@ -121,6 +126,8 @@ def run(settings: Settings, *, collector: bool, api: bool) -> None:
                 )
                 stop.wait()
     finally:
+        for evaluator in evaluators:
+            evaluator.stop()
         if sim:
             sim.stop()
         if coll:
