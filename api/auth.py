@@ -164,12 +164,17 @@ def _principal(
 Caller = Annotated[Principal, Depends(_principal)]
 
 
+def _a(word: str) -> str:
+    """``word`` with its indefinite article: 'an engineer', 'an admin', 'a vendor'."""
+    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
+
+
 def demand(caller: Principal, role: str, what: str = "this") -> Principal:
     """``caller`` if it has ``role`` (or a higher one); else 401 for the public, 403 for other keys."""
     if caller.role == "public":
-        raise HTTPException(401, f"{what} needs an {role} API key", headers=CHALLENGE)
+        raise HTTPException(401, f"{what} needs {_a(role)} API key", headers=CHALLENGE)
     if RANK[caller.role] < RANK[role] or (caller.role == "vendor" and role != "vendor"):
-        raise HTTPException(403, f"a {caller.role} key may not do {what}; it needs an {role} key")
+        raise HTTPException(403, f"{_a(caller.role)} key may not do {what}; it needs {_a(role)} key")
     return caller
 
 
@@ -185,7 +190,7 @@ def _vendor(caller: Caller) -> str:
     if caller.role == "public":
         raise HTTPException(401, "ingest needs a vendor API key", headers=CHALLENGE)
     if caller.role != "vendor" or not caller.vendor:
-        raise HTTPException(403, f"a {caller.role} key may not ingest; it needs a vendor key")
+        raise HTTPException(403, f"{_a(caller.role)} key may not ingest; it needs a vendor key")
     return caller.vendor
 
 
