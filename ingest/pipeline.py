@@ -32,6 +32,7 @@ class Outcome:
     message: Message
     readings: list[Reading] = field(default_factory=list)
     refused: list[InvalidReading] = field(default_factory=list)
+    battery_pct: dict[str, float] = field(default_factory=dict)  # sensor id -> reported battery level
     vendor: str | None = None  # who sent it (topic vendor, key vendor); None = not checked for ownership
     route: str = "mqtt"  # "mqtt" or "http" (provenance)
     credential: str | None = None  # e.g. "key:12"; None = derived from the topic (ingest.ownership)
@@ -54,6 +55,7 @@ def decode_message(fmt: str | None, message: Message, rules: SensorRules | None)
         out.refused.append(InvalidReading("undecodable", str(exc)))
     else:
         out.readings, out.refused = list(decoded.readings), list(decoded.refused)
+        out.battery_pct = dict(decoded.battery_pct)
     return out
 
 
@@ -141,6 +143,7 @@ class Pipeline:
         if readings:
             self.registry.provenance.record(origins(outcomes, int(time.time() * 1000)))
         self.registry.add_dead_letters(letters)
+        self._record_status(outcomes)
         self._prune(bool(letters))
         unowned: set[str] = set()  # formats that name no vendor: registered without one
         for o in outcomes:
@@ -152,6 +155,25 @@ class Pipeline:
             self._registered |= new_ids
         self._count(outcomes, result)
         return CommitResult(result.stored, result.duplicates, len(letters), result.expired)
+
+    def _record_status(self, outcomes: Sequence[Outcome]) -> None:
+        """For the ``clock`` and ``battery`` health checks: when each sensor's latest message arrived and
+        when its newest reading ended, and the battery level a payload reported."""
+        arrivals: dict[str, tuple[str, int, int]] = {}
+        battery: list[tuple[str, float, int]] = []
+        for o in outcomes:
+            arrival_ms = int(o.message.received_s * 1000)
+            for r in o.readings:
+                end_ms = r.start_ms + int(r.interval_s * 1000)
+                seen = arrivals.get(r.sensor_id)
+                if seen is None or (arrival_ms, end_ms) > (seen[1], seen[2]):
+                    arrivals[r.sensor_id] = (r.sensor_id, arrival_ms, end_ms)
+            if o.readings:
+                battery += [(sid, pct, arrival_ms) for sid, pct in o.battery_pct.items()]
+        if arrivals:
+            self.registry.status.record_arrivals(arrivals.values())
+        if battery:
+            self.registry.status.record_battery(battery)
 
     def _prune(self, added: bool) -> None:
         """Apply retention and quota at most every ``every_s`` (and at least every 60 × that)."""

@@ -3,6 +3,11 @@
 A LoRaWAN sound uplink carries no measurement time: the reading is taken to END at the network
 server's receive time (unless the sensor's rule says ``"start"``) and to last the sensor's registered
 interval (default 60 s).
+
+Battery: vendor decoders that report a battery level as a percentage name it ``battery`` (Milesight),
+``battery_level``/``batteryLevel``, ``bat``/``batt`` or ``battery_pct`` (any case, ``_`` or not); a number
+from 0 to 100 is kept for the ``battery`` health check. Voltages (Elsys ``vdd`` in mV) are not a
+percentage and are ignored.
 """
 
 from __future__ import annotations
@@ -45,3 +50,17 @@ def uplink_reading(
         source=source,
         dedupe_id=dedupe_id,
     )
+
+
+BATTERY_NAMES = frozenset({"battery", "batterylevel", "bat", "batt", "batterypct", "batterypercent"})
+
+
+def battery_pct(decoded_payload: object, sensor_id: str) -> dict[str, float]:
+    """``{sensor_id: level}`` when the decoded payload reports a battery percentage, else ``{}``."""
+    if not isinstance(decoded_payload, dict):
+        return {}
+    for name, value in decoded_payload.items():
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if str(name).replace("_", "").lower() in BATTERY_NAMES and number and 0 <= value <= 100:
+            return {sensor_id: float(value)}
+    return {}

@@ -35,6 +35,7 @@ class Decoded:
 
     readings: list[Reading]
     refused: list[InvalidReading]
+    battery_pct: dict[str, float] = field(default_factory=dict)  # sensor id -> reported battery level
 
 
 @dataclass(frozen=True)

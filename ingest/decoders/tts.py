@@ -13,7 +13,7 @@ from __future__ import annotations
 from noiselab.domain.errors import InvalidReading
 from noiselab.domain.readings import parse_time_s
 from noiselab.ingest.decoders.body import as_object, as_str, load_json, require, top_object
-from noiselab.ingest.decoders.lorawan import uplink_reading
+from noiselab.ingest.decoders.lorawan import battery_pct, uplink_reading
 from noiselab.ingest.decoders.message import Decoded, Format, Message, SensorRules
 
 
@@ -38,7 +38,7 @@ def decode(message: Message, rules: SensorRules) -> Decoded:
         message=message,
         rules=rules,
     )
-    return Decoded([reading], [])
+    return Decoded([reading], [], battery_pct=battery_pct(uplink["decoded_payload"], reading.sensor_id))
 
 
 def _check_topic(topic: str | None, device_id: str) -> None:
