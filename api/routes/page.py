@@ -25,6 +25,7 @@ ASSETS = {
     "app.js": "text/javascript",
     "sensor.js": "text/javascript",
     "embed.js": "text/javascript",
+    "trials.js": "text/javascript",
     "i18n.js": "text/javascript",
     "style.css": "text/css",
     "vendor/leaflet/leaflet.js": "text/javascript",

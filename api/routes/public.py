@@ -1,6 +1,7 @@
 """The public feed behind the residents' page and widget: no key, public sensors only.
 
-- ``GET /v1/public/overview?lang=da|en``: every public sensor with its level now, last night, yesterday
+- ``GET /v1/public/overview?lang=da|en``: every public sensor with its level now, last night, yesterday, and
+  ``trials``: each public trial's result as one plain line with its 95 % interval
 - ``GET /v1/public/sensors/{sensor_id}?lang=``: the same plus 24 h of 1-min LAeq, 30 days of Lden, events
 - ``GET /v1/public/stream?lang=&sensor=``: server-sent events ``level`` with a sensor's new level now; the
   server polls the store every second, ends the stream after ``STREAM_MAX_S`` (the browser reconnects) or
@@ -27,6 +28,7 @@ from noiselab.api.deps import RegistryDep, SettingsDep, StoreDep
 from noiselab.api.problems import problem
 from noiselab.api.residents import Residents, TtlCache
 from noiselab.api.streams import Slot, StreamSlots
+from noiselab.api.views import trials as trial_view
 from noiselab.domain.errors import UnknownSensor
 from noiselab.store.registry import Registry, Sensor
 
@@ -63,11 +65,16 @@ def _public_sensor(registry: Registry, sensor_id: str) -> Sensor:
 def overview(
     residents: ResidentsDep,
     registry: RegistryDep,
+    store: StoreDep,
+    settings: SettingsDep,
     lang: LangQuery = DEFAULT,
     sensor: Annotated[str | None, Query(pattern=SENSOR_RE, description="Only this sensor")] = None,
 ) -> JSONResponse:
     sensors = [_public_sensor(registry, sensor)] if sensor else registry.list_sensors(public_only=True)
-    return JSONResponse(residents.overview(sensors, now_s=time.time(), lang=lang), headers=NO_STORE)
+    body = residents.overview(sensors, now_s=time.time(), lang=lang)
+    # public trials, one plain line each with its uncertainty (api/views/trials.py; docs/trials.md)
+    body["trials"] = trial_view.public_trial_lines(store, registry, settings, residents.cache, lang)
+    return JSONResponse(body, headers=NO_STORE)
 
 
 @router.get("/sensors/{sensor_id}", summary="One public sensor: 24 h per minute, 30 days of Lden, events")

@@ -9,12 +9,14 @@ weather conditions (or when there is any, for the weather warning), and the sens
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
 import numpy as np
 from fastapi import HTTPException
 
+from noiselab.api.catalog import text
 from noiselab.api.views.query import date_range_ms
 from noiselab.api.views.source import hourly_rollups
 from noiselab.domain.settings import Settings
@@ -201,3 +203,47 @@ def result_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
             "inputs_sha256": doc["inputs_sha256"],
         })  # fmt: skip
     return rows
+
+
+def _num(x: float, lang: str) -> str:
+    return f"{x:.1f}".replace(".", text(lang, "trial.decimal"))
+
+
+def resident_line(doc: dict[str, Any], kind: str, lang: str) -> str | None:
+    """One plain sentence about a trial's overall insertion loss with its 95 % interval, or None when there
+    is no interval (residents see a result with its uncertainty or not at all)."""
+    overall = next((e for e in doc["insertion_loss"] if e["period"] == "all"), None)
+    if overall is None or overall["db"] is None or overall["ci95"] is None:
+        return None
+    db, (lo, hi) = overall["db"], overall["ci95"]
+    product = text(lang, f"trial.product.{kind}")
+    words = {"product": product, "product_lower": product[0].lower() + product[1:]}
+    if lo > 0:
+        line = text(lang, "trial.quieter", db=_num(db, lang), lo=_num(lo, lang), hi=_num(hi, lang), **words)
+    elif hi < 0:
+        line = text(lang, "trial.louder", db=_num(-db, lang), lo=_num(-hi, lang), hi=_num(-lo, lang), **words)
+    else:
+        line = text(lang, "trial.unclear", lo=_num(lo, lang), hi=_num(hi, lang), **words)
+    return line.replace(" dB", "\u00a0dB")
+
+
+def public_trial_lines(
+    store: ReadingStore, registry: Registry, settings: Settings, cache: Any, lang: str
+) -> list[dict[str, Any]]:
+    """Public trials with a residents' line each (cached with the residents' views); trials whose data cannot
+    give an interval, or cannot be computed, are left out."""
+    out = []
+    for body in registry.trials.list(public_only=True):
+        key = ("trial", body["trial_id"], json.dumps(body, sort_keys=True))
+
+        def result(b: dict[str, Any] = body) -> dict[str, Any] | None:
+            try:
+                return result_json(b, compute(store, registry, settings, b))
+            except HTTPException:
+                return None
+
+        doc = cache.get(key, result)
+        line = None if doc is None else resident_line(doc, body.get("kind") or "other", lang)
+        if line is not None:
+            out.append({"trial_id": body["trial_id"], "name": body.get("name"), "text": line})
+    return out

@@ -269,3 +269,45 @@ def test_weather_filters_and_the_weather_warning_from_imported_weather(lab: Lab)
     lab.call("PATCH", "/v1/trials/barrier-a", "admin", json=sector)
     e = lab.call("GET", "/v1/trials/barrier-a/result", "engineer").json()["insertion_loss"][0]
     assert e["hours_before"] == 10 * 24
+
+
+def test_a_public_trial_gets_one_plain_line_with_its_uncertainty_in_both_languages(lab: Lab) -> None:
+    s = _scenario(18)
+    _write(lab, s)
+    lab.call("POST", "/v1/trials", "admin", json=_body(s))
+    assert lab.call("GET", "/v1/public/overview?lang=da").json()["trials"] == []  # private: not shown
+    lab.call("PATCH", "/v1/trials/barrier-a", "admin", json={"public": True})
+    e = lab.call("GET", "/v1/trials/barrier-a/result").json()["insertion_loss"][0]
+    lo, hi = (f"{x:.1f}" for x in e["ci95"])
+    (da,) = lab.call("GET", "/v1/public/overview?lang=da").json()["trials"]
+    (en,) = lab.call("GET", "/v1/public/overview?lang=en").json()["trials"]
+    nb = "\u00a0"
+    assert da["text"] == (
+        f"Støjskærmen har gjort det {e['db']:.1f}".replace(".", ",")
+        + f"{nb}dB mere stille ({lo.replace('.', ',')}–{hi.replace('.', ',')}{nb}dB)."
+    )
+    assert en["text"] == f"The noise barrier has made it {e['db']:.1f}{nb}dB quieter ({lo}–{hi}{nb}dB)."
+    # a trial whose data give no interval is not shown at all
+    lab.call(
+        "PATCH", "/v1/trials/barrier-a", "admin", json={"after": {"start": "2029-01-01", "end": "2029-01-31"}}
+    )
+    assert lab.call("GET", "/v1/public/overview?lang=en").json()["trials"] == []
+
+
+def test_resident_line_says_louder_or_unclear_when_the_interval_says_so() -> None:
+    from noiselab.api.views.trials import resident_line
+
+    def doc(db: float, lo: float, hi: float) -> dict[str, Any]:
+        return {"insertion_loss": [{"period": "all", "db": db, "ci95": [lo, hi]}]}
+
+    louder = resident_line(doc(-2.0, -2.6, -1.4), "surface", "da")
+    assert louder == "Efter den støjsvage asfalt er der blevet 2,0\u00a0dB mere støj (1,4–2,6\u00a0dB)."
+    unclear = resident_line(doc(0.4, -0.3, 1.1), "guardrail", "en")
+    assert unclear == (
+        "The measurements cannot yet show whether the guardrail has made it quieter"
+        " (between -0.3 and 1.1\u00a0dB)."
+    )
+    assert (
+        resident_line({"insertion_loss": [{"period": "all", "db": 3.0, "ci95": None}]}, "barrier", "da")
+        is None
+    )
