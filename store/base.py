@@ -153,12 +153,25 @@ class LevelBuckets:
         return int(self.bucket_s.shape[0])
 
 
-def write_batch(store: ReadingStore, batch: ReadingBatch) -> WriteResult:
-    """Write columns through the store's bulk path when it has one (``write_batch``), else as readings."""
+def write_batch(
+    store: ReadingStore, batch: ReadingBatch, *, block_digest: bytes | None = None
+) -> WriteResult:
+    """Write columns through the store's bulk path when it has one (``write_batch``), else as readings.
+
+    ``block_digest``: a digest of the source text of a block whose every row is in ``batch`` (nothing
+    refused); a store with an import ledger records it in the same transaction (see ``known_block``).
+    """
     bulk = getattr(store, "write_batch", None)
     if bulk is not None:
-        return bulk(batch)  # type: ignore[no-any-return]
+        return bulk(batch, block_digest=block_digest)  # type: ignore[no-any-return]
     return store.write(batch.to_readings())
+
+
+def known_block(store: ReadingStore, digest: bytes) -> int | None:
+    """Rows of an imported block with this digest whose readings are all still stored, else None (also for a
+    store without an import ledger)."""
+    ledger = getattr(store, "known_block", None)
+    return None if ledger is None else ledger(digest)
 
 
 class ReadingStore(Protocol):

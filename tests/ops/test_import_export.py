@@ -78,9 +78,9 @@ class _FailingStore(SqliteStore):
         self._fail()
         return super().write(readings)
 
-    def write_batch(self, batch):  # type: ignore[no-untyped-def]
+    def write_batch(self, batch, *, block_digest=None):  # type: ignore[no-untyped-def]
         self._fail()
-        return super().write_batch(batch)
+        return super().write_batch(batch, block_digest=block_digest)
 
 
 def test_interrupted_import_resumes_after_the_last_committed_line(tmp_path: Path, registry: Registry):

@@ -153,7 +153,8 @@ def test_crlf_bom_no_final_newline_and_counts() -> None:
     assert block.start_ms.tolist() == [1781074800000, 1781074801000]
     assert block.interval_s.tolist() == [1.0, 2.0]
     assert block.line.tolist() == [2, 4] and block.rows == 2 and block.last_line == 4
-    assert block.n_bytes == len(text) - len(("\ufeff" + HEADER + "\r\n").encode()) + 1  # + the added newline
+    assert block.n_bytes == len(text) - len(("\ufeff" + HEADER + "\r\n").encode())
+    assert block.end_offset == len(text)
 
 
 def test_a_header_without_laeq_is_refused() -> None:

@@ -4,8 +4,11 @@ The file is read in blocks of ``chunk_rows`` lines, parsed and validated in bulk
 :mod:`noiselab.cli.commands.readings_block` (the same parser as ``noiselab compute``; refused rows get the
 reasons of :func:`readings_csv.parse_row`), and each block is written as columns in one store transaction
 (:func:`store.base.write_batch`: the SQLite store inserts the new rows, skips a block it already holds with
-one range scan per sensor, and updates its hourly and minute rollups from the block). After each block is
-committed to the store (and its refused rows to the dead-letter store, source ``import``), a checkpoint file
+one range scan per sensor, and updates its hourly and minute rollups from the block). A block imported whole
+before (no refused row) is recognised by a digest of its text in the store's import ledger, written in the
+same transaction as its readings, and counted as duplicates without being parsed: a re-import of the same
+file costs reading and hashing it. After each block is committed to the store (and its refused rows to the
+dead-letter store, source ``import``), a checkpoint file
 ``FILE.csv.noiselab-import`` records the last committed line. An interrupted import run again resumes
 after that line; ``--restart`` ignores the checkpoint. Because store writes are idempotent, a crash between
 a write and its checkpoint only means some readings are written twice and counted as duplicates.
@@ -26,12 +29,13 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from noiselab.cli.commands.readings_block import BlockParser, ReadingBlock, RowRefusal, read_blocks
-from noiselab.store.base import ReadingBatch, ReadingStore, write_batch
+from noiselab.store.base import ReadingBatch, ReadingStore, known_block, write_batch
 from noiselab.store.registry import DeadLetter, Registry
 
 log = logging.getLogger(__name__)
@@ -149,14 +153,24 @@ class Importer:
             for key in ("rows", "stored", "duplicates", "refused", "expired"):
                 setattr(summary, key, int(checkpoint.get("totals", {}).get(key, 0)))
             summary.reasons.update(checkpoint.get("reasons", {}))
-        with file.open("rb") as fh:
-            for block in read_blocks(
+        reported = 0
+        with file.open("rb") as fh, ThreadPoolExecutor(max_workers=1) as reader:
+            blocks = read_blocks(
                 fh, lambda header: self._parser(header, summary), block_rows=self.chunk_rows,
-                skip_to_line=skip_to, progress=progress,
-            ):  # fmt: skip
+                skip_to_line=skip_to, known=lambda digest: known_block(self.store, digest),
+            )  # fmt: skip
+            # the next block is read and parsed in a thread while this one is written (SQLite and most of
+            # numpy release the GIL); progress counts the bytes of committed blocks only
+            ahead = reader.submit(next, blocks, None)
+            while (block := ahead.result()) is not None:
+                ahead = reader.submit(next, blocks, None)
                 summary.rows += block.rows
                 letters = [self._refuse(summary, file, refusal) for refusal in block.refused]
                 self._commit(file, identity, summary, block, letters)
+                progress(block.end_offset - reported)
+                reported = block.end_offset
+        if reported < int(identity["size"]):  # type: ignore[call-overload]
+            progress(int(identity["size"]) - reported)  # type: ignore[call-overload]
         checkpoint_path(file).unlink(missing_ok=True)
         log.info(
             "import finished",
@@ -202,12 +216,14 @@ class Importer:
         letters: list[DeadLetter],
     ) -> None:
         line = block.last_line
+        if block.known:  # the very same block was imported whole before and is still stored
+            summary.duplicates += block.rows
         if len(block):
             batch = ReadingBatch(
                 block.sensor_ids, block.sensor, block.start_ms, block.interval_s, block.laeq, block.lafmax,
                 block.lafmin, block.lcpeak, source="import",
             )  # fmt: skip
-            result = write_batch(self.store, batch)
+            result = write_batch(self.store, batch, block_digest=None if block.refused else block.digest)
             summary.stored += result.stored
             summary.duplicates += result.duplicates
             summary.expired += getattr(result, "expired", 0)

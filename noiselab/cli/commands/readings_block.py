@@ -20,6 +20,7 @@ So the fast path never decides a refusal: it only proves rows valid. Output orde
 from __future__ import annotations
 
 import csv
+import hashlib
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -69,6 +70,9 @@ class ReadingBlock:
     rows: int  # non-blank rows in the block
     last_line: int  # the block's last line number
     n_bytes: int  # bytes of the file consumed by the block
+    digest: bytes = b""  # blake2b of the header line and the block's text
+    known: bool = False  # skipped unparsed: ``known(digest)`` said all its ``rows`` are stored already
+    end_offset: int = 0  # bytes of the file up to the end of this block (header and skipped lines included)
 
     def __len__(self) -> int:
         return int(self.start_ms.shape[0])
@@ -187,6 +191,8 @@ class BlockParser:
     def parse(self, data: bytes, first_line: int) -> ReadingBlock:
         """``data``: whole lines, each ending in a newline; ``first_line``: the line number of the first."""
         n_bytes = len(data)
+        if not data.endswith(b"\n"):
+            data += b"\n"  # a file's unterminated last line
         if b"\r" in data:
             data = data.replace(b"\r\n", b"\n")
         buf = np.frombuffer(data, dtype=np.uint8)
@@ -356,15 +362,20 @@ class BlockParser:
 
 
 # --- a whole file ------------------------------------------------------------------------------------
-def read_header(fh: BinaryIO) -> tuple[list[str], int]:
-    """The header row's cells and its size in bytes (a UTF-8 byte order mark is dropped)."""
+def read_header(fh: BinaryIO) -> tuple[list[str], bytes]:
+    """The header row's cells and its raw line (a UTF-8 byte order mark is dropped from the cells)."""
     raw = fh.readline()
     text = raw.decode("utf-8-sig", "replace").rstrip("\r\n")
-    return (next(csv.reader([text]), []) if text.strip() else []), len(raw)
+    return (next(csv.reader([text]), []) if text.strip() else []), raw
+
+
+def block_digest(header: bytes, data: bytes) -> bytes:
+    """What identifies a block's readings: its text under its header (16-byte blake2b)."""
+    return hashlib.blake2b(header + b"\0" + data, digest_size=16).digest()
 
 
 def line_blocks(fh: BinaryIO, block_rows: int, *, read_bytes: int = READ_BYTES) -> Iterator[bytes]:
-    """Blocks of ``block_rows`` whole lines (the last one may be shorter), each ending in a newline."""
+    """Blocks of ``block_rows`` whole lines (the last one may be shorter and lack its newline)."""
     pending = b""
     while True:
         data = fh.read(read_bytes)
@@ -377,7 +388,7 @@ def line_blocks(fh: BinaryIO, block_rows: int, *, read_bytes: int = READ_BYTES) 
         if not data:
             break
     if pending:
-        yield pending if pending.endswith(b"\n") else pending + b"\n"
+        yield pending
 
 
 def read_blocks(
@@ -387,28 +398,45 @@ def read_blocks(
     block_rows: int,
     skip_to_line: int = 0,
     progress: Callable[[int], None] = lambda _n: None,
+    known: Callable[[bytes], int | None] | None = None,
 ) -> Iterator[ReadingBlock]:
     """Parse the file after its header block by block; lines up to ``skip_to_line`` are skipped unparsed.
 
     ``parser_for(header)`` makes the parser once the header is known (raises ``HeaderError``).
-    ``progress(n)`` is called with the bytes consumed, header and skipped lines included.
+    ``progress(n)`` is called with the bytes consumed, header and skipped lines included. ``known(digest)``
+    (optional) returns the row count of a block already imported whole, which is then not parsed: it is
+    yielded empty with ``known=True`` (hashing costs a small fraction of parsing).
     """
-    header, header_bytes = read_header(fh)
+    header, header_raw = read_header(fh)
     parser = parser_for(header)
-    progress(header_bytes)
+    progress(len(header_raw))
+    offset = len(header_raw)
     line = 2
     for data in line_blocks(fh, block_rows):
-        n_lines = data.count(b"\n")
+        n_lines = data.count(b"\n") + (not data.endswith(b"\n"))
         if line + n_lines - 1 <= skip_to_line:
             line += n_lines
             progress(len(data))
+            offset += len(data)
             continue
         if line <= skip_to_line:  # resume inside this block
             cut = int(np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)[skip_to_line - line])
             progress(cut + 1)
+            offset += cut + 1
             data, line = data[cut + 1 :], skip_to_line + 1
-            n_lines = data.count(b"\n")
-        block = parser.parse(data, line)
+            n_lines = data.count(b"\n") + (not data.endswith(b"\n"))
+        digest = block_digest(header_raw, data)
+        rows = known(digest) if known is not None else None
+        if rows is not None:
+            block = ReadingBlock(
+                [], *(np.zeros(0, dtype=np.int64),) * 2, *(np.zeros(0),) * 5, np.zeros(0, dtype=np.int64),
+                refused=[], rows=rows, last_line=line + n_lines - 1, n_bytes=len(data), known=True,
+            )  # fmt: skip
+        else:
+            block = parser.parse(data, line)
+        block.digest = digest
+        offset += block.n_bytes
+        block.end_offset = offset
         line += n_lines
         progress(block.n_bytes)
         yield block
