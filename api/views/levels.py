@@ -16,7 +16,7 @@ import numpy as np
 
 from noiselab.api.current import iso_utc
 from noiselab.api.views.query import bad_query
-from noiselab.api.views.source import hourly_rollups, raw_pages, rollups_from_raw
+from noiselab.api.views.source import finer_rollups, hourly_rollups, raw_pages
 from noiselab.processing.daysums import day_sums_from_rollups
 from noiselab.processing.decibel import level
 from noiselab.processing.localtime import hour_starts
@@ -135,7 +135,7 @@ def bucket_rows(
     r: Rollups = (
         hourly_rollups(store, sensor_id, start_ms, end_ms)
         if size == 3600
-        else rollups_from_raw(store, sensor_id, start_ms, end_ms, bucket_s=size)
+        else finer_rollups(store, sensor_id, start_ms, end_ms, bucket_s=size)
     )
     return _rows(r.bucket_s, np.full(len(r), float(size)), r.energy, r.seconds, r.lafmax, r.lcpeak)
 

@@ -2,7 +2,7 @@
 
 Nothing here reads an unbounded range into memory: raw readings come in keyset pages of ``PAGE_ROWS``, and
 each page is folded into rollups at once. When the store keeps hourly rollups itself (``store.rollups``),
-hourly requests use them directly.
+hourly requests use them directly, and 1- and 15-minute requests use its minute rollups (``minute_levels``).
 """
 
 from __future__ import annotations
@@ -68,6 +68,31 @@ def rollups_from_raw(
             )
         )
     return _concat(parts, bucket_s)
+
+
+def finer_rollups(
+    store: ReadingStore, sensor_id: str, start_ms: int, end_ms: int, *, bucket_s: int
+) -> Rollups:
+    """1-minute or 15-minute buckets (sensor index 0, no histogram): from the minute rollups the store
+    maintains at write time when it has them (``minute_levels``) and the range is whole minutes, which then
+    selects exactly the readings a raw scan would; else built from the raw readings page by page."""
+    minute_levels = getattr(store, "minute_levels", None)
+    if minute_levels is None or bucket_s % 60 or start_ms % 60_000 or end_ms % 60_000:
+        return rollups_from_raw(store, sensor_id, start_ms, end_ms, bucket_s=bucket_s)
+    b = minute_levels(sensor_id, start_ms, end_ms, bucket_s=bucket_s)
+    empty_i = np.zeros(0, dtype=np.int64)
+    return Rollups(
+        sensor=np.zeros(len(b), dtype=np.int64),
+        bucket_s=b.bucket_s,
+        energy=b.energy,
+        seconds=b.seconds,
+        lafmax=b.lafmax,
+        lcpeak=b.lcpeak,
+        hist_row=empty_i,
+        hist_bin=np.zeros(0, dtype=np.int16),
+        hist_seconds=np.zeros(0),
+        bucket_size_s=bucket_s,
+    )
 
 
 def hourly_rollups(store: ReadingStore, sensor_id: str, start_ms: int, end_ms: int) -> Rollups:
