@@ -9,6 +9,7 @@ alert evaluator does so for every sensor once a minute).
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -183,3 +184,54 @@ def all_health(
     return [
         sensor_health(store, registry, settings, s.sensor_id, now_s=now_s) for s in registry.list_sensors()
     ]
+
+
+# checks that make the levels themselves doubtful (the residents' page says "the measurements are uncertain
+# right now"); stale, gaps and battery are not about the levels shown, and a calibration only when overdue
+DOUBTFUL = frozenset({"frozen", "clipped", "clock", "drift"})
+
+
+def levels_doubtful(health: dict[str, Any]) -> bool:
+    """True when a check says the sensor's levels cannot be trusted now."""
+    return any(
+        (c["check"] in DOUBTFUL and c["status"] in ("warning", "fault"))
+        or (c["check"] == "calibration" and c["status"] == "fault")
+        for c in health["checks"]
+    )
+
+
+class HealthCache:
+    """Sensor health computed at most once per ``ttl_s`` per sensor (sensor lists, the residents' page)."""
+
+    def __init__(self, ttl_s: float = 60.0) -> None:
+        self.ttl_s = ttl_s
+        self._items: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+
+    def get(
+        self, store: ReadingStore, registry: Registry, settings: Settings, sensor_id: str, *, now_s: float
+    ) -> dict[str, Any]:
+        with self._lock:
+            hit = self._items.get(sensor_id)
+        if hit is not None and 0 <= now_s - hit[0] < self.ttl_s:
+            return hit[1]
+        health = sensor_health(store, registry, settings, sensor_id, now_s=now_s)
+        with self._lock:
+            self._items[sensor_id] = (now_s, health)
+        return health
+
+
+def health_summary(health: dict[str, Any]) -> dict[str, Any]:
+    """Status and the checks that are not ok, for lists."""
+    problems = [
+        f"{c['check']}: {c['detail']}" for c in health["checks"] if c["status"] in ("warning", "fault")
+    ]
+    return {"status": health["status"], "problems": problems, "uncertain": levels_doubtful(health)}
+
+
+def health_cache(app: Any) -> HealthCache:
+    """The app's :class:`HealthCache` (made on first use)."""
+    cache = getattr(app.state, "health_cache", None)
+    if cache is None:
+        cache = app.state.health_cache = HealthCache()
+    return cache

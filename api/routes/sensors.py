@@ -9,11 +9,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from noiselab.api.auth import Caller
 from noiselab.api.current import current_view
 from noiselab.api.deps import RegistryDep, SettingsDep, StoreDep
+from noiselab.api.routes.alerts import now_s
+from noiselab.api.sensor_health import health_cache, health_summary
 from noiselab.api.views.query import VisibleSensor
 from noiselab.domain.errors import UnknownSensor
 
@@ -21,8 +23,23 @@ router = APIRouter(prefix="/v1/sensors", tags=["sensors"])
 
 
 @router.get("", summary="Sensors in the registry (public sensors only without an engineer key)")
-def list_sensors(registry: RegistryDep, caller: Caller) -> list[dict[str, Any]]:
-    return [s.as_dict() for s in registry.list_sensors(public_only=not caller.engineer)]
+def list_sensors(
+    request: Request, registry: RegistryDep, store: StoreDep, settings: SettingsDep, caller: Caller
+) -> list[dict[str, Any]]:
+    """With an engineer key each sensor also carries ``health``: its status, the checks that are not ok,
+    and whether its levels are doubtful now (docs/alerts.md); computed at most once a minute."""
+    sensors = registry.list_sensors(public_only=not caller.engineer)
+    if not caller.engineer:
+        return [s.as_dict() for s in sensors]
+    cache = health_cache(request.app)
+    now = now_s(request)
+    return [
+        {
+            **s.as_dict(),
+            "health": health_summary(cache.get(store, registry, settings, s.sensor_id, now_s=now)),
+        }
+        for s in sensors
+    ]
 
 
 @router.get("/{sensor_id}", summary="One sensor's registry entry")

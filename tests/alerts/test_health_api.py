@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from noiselab.domain.readings import Reading
+from noiselab.store.registry import Sensor
 from tests.alerts.conftest import T0, Lab
 
 
@@ -108,3 +109,17 @@ def test_a_health_rule_fires_for_a_frozen_sensor_and_resolves(lab: Lab) -> None:
     (firing, resolved) = (h.json for h in lab.hook.received)
     assert (firing["state"], resolved["state"], firing["kind"]) == ("firing", "resolved", "health")
     assert "frozen" in firing["detail"] and firing["value_db"] is None
+
+
+def test_the_engineers_sensor_list_carries_health(lab: Lab) -> None:
+    filler(lab, "vb-01", T0 - 25 * 3600, T0 - 3600, seed=8)
+    lab.write_levels("vb-01", T0 - 3600, traffic(2700, 9) + [50.0] * 900)  # frozen for 15 min
+    listed = {s["sensor_id"]: s for s in lab.send("GET", "/v1/sensors", role="engineer").json()}
+    health = listed["vb-01"]["health"]
+    assert health["status"] == "warning" and health["uncertain"] is True
+    assert any(p.startswith("frozen: 900 identical readings") for p in health["problems"])
+    assert listed["vb-02"]["health"]["status"] == "fault"  # no readings in the last day: gaps
+    assert listed["vb-02"]["health"]["uncertain"] is False
+    lab.registry.upsert_sensor(Sensor("pub-1", public=True))
+    public = lab.send("GET", "/v1/sensors", role="public").json()
+    assert [s["sensor_id"] for s in public] == ["pub-1"] and "health" not in public[0]
