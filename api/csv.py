@@ -1,8 +1,13 @@
 """CSV for every table: ``?format=csv`` or ``Accept: text/csv``.
 
-Columns come in a fixed order per table (the ``COLUMNS`` lists of :mod:`api.views`), with units in the
-header names (``laeq_db``, ``coverage_ratio``, ``duration_s``). Times are ISO 8601 UTC; empty cells are
-missing values; booleans are ``true``/``false``.
+Columns come in a fixed order per table (the ``COLUMNS`` lists of :mod:`api.views`). A metric table's
+header names are its JSON keys, the SPEC §5 record keys (``date``, ``lden``, ``coverage``), the same names
+``noiselab compute`` and ``noiselab export`` write; the units are documented once, in docs/api.md ("CSV
+columns and units"). Times are ISO 8601 UTC; empty cells are missing values; booleans are ``true``/``false``.
+
+Two dialects (:data:`DIALECTS`): ``plain`` (``,``, decimal point, ``\n``) and ``excel-dk`` for Danish
+spreadsheets (``;``, decimal comma, CRLF, a UTF-8 byte order mark so Excel reads UTF-8): ``?dialect=excel-dk``
+here, ``--dialect excel-dk`` on the command line.
 
 Every CSV we write (here and in the command line's exports) goes through :func:`csv_writer`, which
 neutralises formula injection: a text cell beginning with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
@@ -15,15 +20,45 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Protocol
 
 from fastapi import Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from noiselab.api.auth import Caller
+from noiselab.api.views.query import bad_query
 
 Format = Literal["json", "csv"]
+DialectName = Literal["plain", "excel-dk"]
 CSV_TYPE = "text/csv; charset=utf-8"
+
+
+@dataclass(frozen=True)
+class CsvDialect:
+    """How cells are separated and numbers written."""
+
+    name: str
+    delimiter: str = ","
+    decimal: str = "."
+    bom: bool = False
+    lineterminator: str = "\n"
+
+
+PLAIN = CsvDialect("plain")
+EXCEL_DK = CsvDialect("excel-dk", delimiter=";", decimal=",", bom=True, lineterminator="\r\n")
+DIALECTS: dict[str, CsvDialect] = {d.name: d for d in (PLAIN, EXCEL_DK)}
+
+
+@dataclass(frozen=True)
+class CsvRequest:
+    """What the request asked for: CSV or not (``bool(request)``), and in which dialect."""
+
+    asked: bool
+    dialect: CsvDialect = PLAIN
+
+    def __bool__(self) -> bool:
+        return self.asked
 
 
 def _as_csv(
@@ -33,10 +68,22 @@ def _as_csv(
         Format | None,
         Query(description="`csv` for a CSV export (engineer key), `json` (default) otherwise"),
     ] = None,
-) -> bool:
-    """True for ``?format=csv`` or an Accept header preferring text/csv; CSV needs an engineer key."""
+    dialect: Annotated[
+        DialectName | None,
+        Query(
+            description="CSV dialect: `plain` (default; `,` and a decimal point) or `excel-dk` for Danish "
+            "spreadsheets (`;`, decimal comma, UTF-8 byte order mark); implies CSV"
+        ),
+    ] = None,
+) -> CsvRequest:
+    """CSV for ``?format=csv``, ``?dialect=...`` or an Accept header preferring text/csv; CSV needs an
+    engineer key."""
+    if format == "json" and dialect is not None:
+        raise bad_query("dialect", f"dialect={dialect} applies to CSV; drop it or ask format=csv")
     if format is not None:
         csv_asked = format == "csv"
+    elif dialect is not None:
+        csv_asked = True
     else:
         accept = request.headers.get("accept", "")
         csv_asked = "text/csv" in accept and "application/json" not in accept
@@ -46,24 +93,31 @@ def _as_csv(
                 401, "CSV exports need an engineer API key", headers={"WWW-Authenticate": "Bearer"}
             )
         raise HTTPException(403, "CSV exports need an engineer API key")
-    return csv_asked
+    return CsvRequest(csv_asked, DIALECTS[dialect or "plain"])
 
 
-AsCsv = Annotated[bool, Depends(_as_csv)]
+AsCsv = Annotated[CsvRequest, Depends(_as_csv)]
+
+
+def key_columns(*keys: str) -> list[tuple[str, str]]:
+    """CSV columns whose headers are the JSON keys themselves (every metric table)."""
+    return [(key, key) for key in keys]
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def safe_cell(v: Any) -> Any:
+def safe_cell(v: Any, decimal: str = ".") -> Any:
     """One CSV cell: None empty, booleans ``true``/``false``, text that a spreadsheet would read as a
-    formula prefixed with an apostrophe; numbers unchanged."""
+    formula prefixed with an apostrophe; numbers unchanged (a float with ``decimal`` as its separator)."""
     if v is None:
         return ""
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, str) and v.startswith(FORMULA_STARTS):
         return "'" + v
+    if decimal != "." and isinstance(v, float):
+        return repr(v).replace(".", decimal)
     return v
 
 
@@ -78,15 +132,19 @@ class SafeCsvWriter:
     terminator a bare carriage return would go out unquoted and split the row in most readers. Rows with a
     carriage return (rare) are therefore written by a second writer that quotes both."""
 
-    def __init__(self, out: _Sink, *, lineterminator: str = "\n") -> None:
+    def __init__(self, out: _Sink, *, dialect: CsvDialect = PLAIN) -> None:
         self._out = out
-        self._terminator = lineterminator
-        self._writer = csv.writer(out, lineterminator=lineterminator)
+        self._terminator = dialect.lineterminator
+        self._decimal = dialect.decimal
+        sep = dialect.delimiter
+        self._writer = csv.writer(out, delimiter=sep, lineterminator=dialect.lineterminator)
         self._buf = io.StringIO()
-        self._crlf = csv.writer(self._buf, lineterminator="\r\n")
+        self._crlf = csv.writer(self._buf, delimiter=sep, lineterminator="\r\n")
+        if dialect.bom:
+            out.write("\ufeff")
 
     def writerow(self, row: Iterable[Any]) -> None:
-        cells = [safe_cell(v) for v in row]
+        cells = [safe_cell(v, self._decimal) for v in row]
         if not any(isinstance(c, str) and "\r" in c for c in cells):
             self._writer.writerow(cells)
             return
@@ -100,16 +158,20 @@ class SafeCsvWriter:
             self.writerow(row)
 
 
-def csv_writer(out: _Sink, *, lineterminator: str = "\n") -> SafeCsvWriter:
-    """The one CSV writer noiselab uses (API responses and command-line exports)."""
-    return SafeCsvWriter(out, lineterminator=lineterminator)
+def csv_writer(out: _Sink, *, dialect: CsvDialect = PLAIN) -> SafeCsvWriter:
+    """The one CSV writer noiselab uses (API responses and command-line exports); with ``EXCEL_DK`` the byte
+    order mark is written at once."""
+    return SafeCsvWriter(out, dialect=dialect)
 
 
 def csv_response(
-    rows: Iterable[dict[str, Any]], columns: Sequence[tuple[str, str]], filename: str
+    rows: Iterable[dict[str, Any]],
+    columns: Sequence[tuple[str, str]],
+    filename: str,
+    dialect: CsvDialect = PLAIN,
 ) -> Response:
     buf = io.StringIO()
-    writer = csv_writer(buf)
+    writer = csv_writer(buf, dialect=dialect)
     writer.writerow([header for _, header in columns])
     for row in rows:
         writer.writerow([row.get(key) for key, _ in columns])
@@ -121,7 +183,10 @@ def csv_response(
 
 
 def respond(
-    rows: list[dict[str, Any]], as_csv: bool, columns: Sequence[tuple[str, str]], filename: str
+    rows: list[dict[str, Any]], as_csv: CsvRequest | bool, columns: Sequence[tuple[str, str]], filename: str
 ) -> Any:
-    """The rows as JSON (the list itself) or as CSV."""
-    return csv_response(rows, columns, filename) if as_csv else rows
+    """The rows as JSON (the list itself) or as CSV (in the request's dialect)."""
+    if not as_csv:
+        return rows
+    dialect = as_csv.dialect if isinstance(as_csv, CsvRequest) else PLAIN
+    return csv_response(rows, columns, filename, dialect)

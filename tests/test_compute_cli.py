@@ -98,8 +98,8 @@ def test_eu_scheme_and_csv_output(tmp_path: Path) -> None:
     code, out, err = _invoke(str(path), "--scheme", "eu", "--format", "csv", "--day-start", "00:00")
     assert code == 0, err
     (rec,) = list(csv.DictReader(out.splitlines()))
-    assert rec["lden_db"] == "64.13" and rec["lnight_db"] == "52.0" and rec["valid"] == "true"
-    assert rec["lafmax_db"] == "" and rec["coverage"] == "1.0"
+    assert rec["lden"] == "64.13" and rec["lnight"] == "52.0" and rec["valid"] == "true"
+    assert rec["lafmax"] == "" and rec["coverage"] == "1.0"
 
 
 @pytest.mark.parametrize(

@@ -65,6 +65,7 @@ def test_a_day_over_mqtt_through_daily_compliance_and_csv(mosquitto: Mosquitto, 
         cols.lafmax,
         cols.lcpeak,
         sensor_ids=["sim-001"],
+        day_start_h=0,  # the simulated day is a calendar day
     ).to_records()
     [want] = [r for r in expected if r["date"] == day.isoformat()]
     assert want["coverage"] == 1.0 and want["valid"]
@@ -73,7 +74,7 @@ def test_a_day_over_mqtt_through_daily_compliance_and_csv(mosquitto: Mosquitto, 
     engineer = {"Authorization": f"Bearer {keys.create('engineer')[1]}"}
     app = create_app(Settings(data_dir=tmp_path), store, registry, keys=keys)
     with TestClient(app, headers=engineer) as http:
-        params = {"start": day.isoformat(), "end": day.isoformat()}
+        params = {"start": day.isoformat(), "end": day.isoformat(), "day_start": "00:00"}
         [rec] = http.get("/v1/sensors/sim-001/daily", params=params).json()
         for key in ("lden", "lday", "levening", "lnight", "laeq24", "la10", "la50", "la90", "la95", "lafmax"):
             assert rec[key] == pytest.approx(want[key], abs=0.01), key
@@ -83,6 +84,6 @@ def test_a_day_over_mqtt_through_daily_compliance_and_csv(mosquitto: Mosquitto, 
         assert lden_rows and all(r["indicative"] for r in lden_rows)  # one day is never more than indicative
         assert all(r["value_db"] == pytest.approx(want["lden"], abs=0.01) for r in lden_rows)
         csv = http.get("/v1/sensors/sim-001/daily", params={**params, "format": "csv"}).text.splitlines()
-        assert csv[0].startswith("sensor_id,date_local,lden_db,") and csv[1].startswith(
+        assert csv[0].startswith("sensor_id,date,lden,") and csv[1].startswith(
             f"sim-001,{day.isoformat()},"
         )

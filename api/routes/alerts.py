@@ -121,7 +121,7 @@ def list_alerts(
         for a in alerts
         for d in a["deliveries"] or [{}]
     ]
-    return respond(rows, True, ALERT_COLUMNS, "alerts")
+    return respond(rows, as_csv, ALERT_COLUMNS, "alerts")
 
 
 def _alert_view(a: dict[str, Any]) -> dict[str, Any]:

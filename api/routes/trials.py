@@ -193,5 +193,5 @@ def trial_result(
     body = _visible(registry, caller, trial_id)
     doc = view.result_json(body, view.compute(store, registry, settings, body))
     if as_csv:
-        return respond(view.result_rows(doc), True, view.CSV_COLUMNS, f"trial-{trial_id}")
+        return respond(view.result_rows(doc), as_csv, view.CSV_COLUMNS, f"trial-{trial_id}")
     return doc

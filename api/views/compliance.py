@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from noiselab.api.csv import key_columns
 from noiselab.api.options import MetricOptions
 from noiselab.api.views.query import date_range_ms
 from noiselab.api.views.source import hourly_rollups
@@ -30,25 +31,25 @@ from noiselab.store.registry import Sensor
 
 MAX_DAYS = 366
 
-COLUMNS = [
-    ("sensor_id", "sensor_id"),
-    ("start", "start_date_local"),
-    ("end", "end_date_local"),
-    ("metric", "metric"),
-    ("measured_db", "measured_db"),
-    ("facade_correction_db", "facade_correction_db"),
-    ("value_db", "free_field_db"),
-    ("limit_db", "limit_db"),
-    ("margin_db", "margin_db"),
-    ("exceeded", "exceeded"),
-    ("coverage", "coverage_ratio"),
-    ("indicative", "indicative"),
-    ("profile", "profile"),
-    ("profile_version", "profile_version"),
-    ("kind", "limit_kind"),
-    ("label", "limit_label"),
-    ("source_url", "source_url"),
-]
+COLUMNS = key_columns(
+    "sensor_id",
+    "start",
+    "end",
+    "metric",
+    "measured_db",
+    "facade_correction_db",
+    "value_db",
+    "limit_db",
+    "margin_db",
+    "exceeded",
+    "coverage",
+    "indicative",
+    "profile",
+    "profile_version",
+    "kind",
+    "label",
+    "source_url",
+)
 
 
 def _round(v: float) -> float | None:

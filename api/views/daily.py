@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from noiselab.api.csv import key_columns
 from noiselab.api.options import MetricOptions
 from noiselab.api.views.events import loud_events
 from noiselab.api.views.query import date_range_ms
@@ -28,70 +29,75 @@ from noiselab.store.registry import Sensor
 
 MAX_DAYS = 366
 
-# CSV headers carry their unit (docs/api.md "CSV columns"): levels ``_db``, shares ``_ratio``, the local date
-DAILY_KEYS = [
-    ("sensor_id", "sensor_id"),
-    ("date", "date_local"),
-    ("lden", "lden_db"),
-    ("lday", "lday_db"),
-    ("levening", "levening_db"),
-    ("lnight", "lnight_db"),
-    ("laeq24", "laeq24_db"),
-    ("lafmax", "lafmax_db"),
-    ("la10", "la10_db"),
-    ("la50", "la50_db"),
-    ("la90", "la90_db"),
-    ("la95", "la95_db"),
-    ("coverage", "coverage_ratio"),
-    ("valid", "valid"),
-    ("lcpeak", "lcpeak_db"),
-    ("coverage_day", "coverage_day_ratio"),
-    ("coverage_evening", "coverage_evening_ratio"),
-    ("coverage_night", "coverage_night_ratio"),
-    ("lafmax_day", "lafmax_day_db"),
-    ("lafmax_evening", "lafmax_evening_db"),
-    ("lafmax_night", "lafmax_night_db"),
-]
-_TARGETS = [
-    ("facade", "facade_mounted"),
-    ("target_profile", "target_profile"),
-    ("lden_limit_db", "lden_limit_db"),
-    ("lden_value_db", "lden_free_field_db"),
-    ("lden_margin_db", "lden_margin_db"),
-    ("lden_exceeded", "lden_exceeded"),
-    ("lnight_limit_db", "lnight_limit_db"),
-    ("lnight_value_db", "lnight_free_field_db"),
-    ("lnight_margin_db", "lnight_margin_db"),
-    ("lnight_exceeded", "lnight_exceeded"),
-    ("indicative", "indicative"),
-]
+# CSV headers are the record keys (SPEC §5), the same as JSON and ``noiselab compute``; units: docs/api.md
+DAILY_KEYS = key_columns(
+    "sensor_id",
+    "date",
+    "lden",
+    "lday",
+    "levening",
+    "lnight",
+    "laeq24",
+    "lafmax",
+    "la10",
+    "la50",
+    "la90",
+    "la95",
+    "coverage",
+    "valid",
+    "lcpeak",
+    "coverage_day",
+    "coverage_evening",
+    "coverage_night",
+    "lafmax_day",
+    "lafmax_evening",
+    "lafmax_night",
+)
+_TARGETS = key_columns(
+    "facade",
+    "target_profile",
+    "lden_limit_db",
+    "lden_value_db",
+    "lden_margin_db",
+    "lden_exceeded",
+    "lnight_limit_db",
+    "lnight_value_db",
+    "lnight_margin_db",
+    "lnight_exceeded",
+    "indicative",
+)
 DAILY_COLUMNS = [*DAILY_KEYS, *_TARGETS]
 
-ANNUAL_COLUMNS = [
-    ("sensor_id", "sensor_id"),
-    ("year", "year"),
-    ("lden", "lden_db"),
-    ("lday", "lday_db"),
-    ("levening", "levening_db"),
-    ("lnight", "lnight_db"),
-    ("coverage", "coverage_ratio"),
-    ("coverage_day", "coverage_day_ratio"),
-    ("coverage_evening", "coverage_evening_ratio"),
-    ("coverage_night", "coverage_night_ratio"),
-    *_TARGETS,
+ANNUAL_COLUMNS = key_columns(
+    "sensor_id",
+    "year",
+    "lden",
+    "lday",
+    "levening",
+    "lnight",
+    "coverage",
+    "coverage_day",
+    "coverage_evening",
+    "coverage_night",
+    *(key for key, _ in _TARGETS),
     # 95 % day-block bootstrap intervals (processing.annual), appended so that older columns keep their place
-    ("lden_ci95_low", "lden_ci95_low_db"),
-    ("lden_ci95_high", "lden_ci95_high_db"),
-    ("lnight_ci95_low", "lnight_ci95_low_db"),
-    ("lnight_ci95_high", "lnight_ci95_high_db"),
-]
+    "lden_ci95_low",
+    "lden_ci95_high",
+    "lnight_ci95_low",
+    "lnight_ci95_high",
+)
+
+
+def record_columns(records: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """The daily record's columns (``noiselab compute`` writes these): the fixed ones, then this request's
+    event counts and NAT (``n_events_70``, ``n_events_70_night``, ``nat80``, ...)."""
+    counts = key_columns(*(k for k in (records[0] if records else {}) if k.startswith(("n_events_", "nat"))))
+    return [*DAILY_KEYS, *counts]
 
 
 def daily_columns(records: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    """The daily CSV columns: the fixed ones, then this request's event counts and NAT (counts, no unit:
-    ``n_events_70``, ``n_events_70_night``, ``nat80``, ...), then the target comparison."""
-    counts = [(k, k) for k in (records[0] if records else {}) if k.startswith(("n_events_", "nat"))]
-    return [*DAILY_KEYS, *counts, *_TARGETS]
+    """The daily CSV columns of the API: the record's columns, then the target comparison."""
+    return [*record_columns(records), *_TARGETS]
 
 
 def interval_cells(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

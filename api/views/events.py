@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from noiselab.api.csv import key_columns
 from noiselab.api.current import iso_utc
 from noiselab.processing.events import EventParams, Events, find_events
 from noiselab.store.base import ReadingColumns, ReadingStore
@@ -21,16 +22,9 @@ PAGE_ROWS = 100_000
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 10_000
 
-COLUMNS = [
-    ("sensor_id", "sensor_id"),
-    ("start", "start_utc"),
-    ("end", "end_utc"),
-    ("duration_s", "duration_s"),
-    ("n_readings", "n_readings"),
-    ("max_db", "max_db"),
-    ("sel_db", "sel_db"),
-    ("threshold_db", "threshold_db"),
-]
+COLUMNS = key_columns(
+    "sensor_id", "start", "end", "duration_s", "n_readings", "max_db", "sel_db", "threshold_db"
+)
 
 
 def _loud_pages(store: ReadingStore, sensor_id: str, start_ms: int, end_ms: int, lowest_db: float) -> Any:

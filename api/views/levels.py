@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from noiselab.api.csv import key_columns
 from noiselab.api.current import iso_utc
 from noiselab.api.views.query import bad_query
 from noiselab.api.views.source import finer_rollups, hourly_rollups, raw_pages
@@ -29,15 +30,7 @@ MAX_ROWS = 10_000  # per response, bucketed intervals
 RAW_DEFAULT_LIMIT = 10_000  # raw readings per page
 RAW_MAX_LIMIT = 100_000
 
-COLUMNS = [
-    ("start", "start_utc"),
-    ("interval_s", "interval_s"),
-    ("laeq", "laeq_db"),
-    ("lafmax", "lafmax_db"),
-    ("lcpeak", "lcpeak_db"),
-    ("seconds", "measured_s"),
-    ("coverage", "coverage_ratio"),
-]
+COLUMNS = key_columns("start", "interval_s", "laeq", "lafmax", "lcpeak", "seconds", "coverage")
 
 
 def check_span(interval: str, start_ms: int, end_ms: int) -> None:

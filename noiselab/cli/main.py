@@ -146,6 +146,16 @@ def simulate(
     )
 
 
+_DIALECT = click.option(
+    "--dialect",
+    type=click.Choice(["plain", "excel-dk"]),
+    default="plain",
+    show_default=True,
+    help="CSV dialect: plain (',' and a decimal point) or excel-dk (';', decimal comma, UTF-8 BOM) for "
+    "Danish spreadsheets.",
+)
+
+
 @main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
@@ -168,6 +178,7 @@ def simulate(
 @click.option("--threshold", type=click.FloatRange(30, 140), default=None, help="Event threshold, dB (70).")
 @click.option("--merge-gap-s", type=click.FloatRange(0, 3600), default=None, help="Bridge shorter dips (5).")
 @click.option("--min-duration-s", type=click.FloatRange(0, 3600), default=None, help="Shortest event (3 s).")
+@_DIALECT
 def compute(
     file: Path,
     scheme: str,
@@ -177,17 +188,29 @@ def compute(
     threshold: float | None,
     merge_gap_s: float | None,
     min_duration_s: float | None,
+    dialect: str,
 ) -> None:
     """Daily metrics (Lden, Lnight, LA90, events, ...) from a CSV of readings."""
     from dataclasses import replace
 
+    from noiselab.api.csv import DIALECTS
     from noiselab.cli.commands import compute as cmd
     from noiselab.processing.events import DEFAULT_EVENTS
 
+    if dialect != "plain" and fmt != "csv":
+        raise click.UsageError("--dialect applies to --format csv")
     given = {"threshold_db": threshold, "merge_gap_s": merge_gap_s, "min_duration_s": min_duration_s}
     events = replace(DEFAULT_EVENTS, **{k: v for k, v in given.items() if v is not None})
     day_start_h = None if day_start is None else int(day_start[:2])
-    code = cmd.run(file, scheme=scheme, tz=tz, fmt=fmt, day_start_h=day_start_h, events=events)
+    code = cmd.run(
+        file,
+        scheme=scheme,
+        tz=tz,
+        fmt=fmt,
+        day_start_h=day_start_h,
+        events=events,
+        dialect=DIALECTS[dialect],
+    )
     if code:
         raise SystemExit(code)
 
@@ -253,6 +276,7 @@ def import_(file: Path, restart: bool, chunk_rows: int, progress: bool, **flags:
 @click.option(
     "--chunk-rows", type=click.IntRange(1), default=50_000, show_default=True, help="Rows per store read."
 )
+@_DIALECT
 def export(
     sensors: tuple[str, ...],
     start: str,
@@ -260,6 +284,7 @@ def export(
     out_path: str,
     tz: str | None,
     chunk_rows: int,
+    dialect: str,
     **flags: object,
 ) -> None:
     """Export readings to CSV with the import columns (sensor_id,ts,laeq,lafmax,lafmin,lcpeak,interval_s)."""
@@ -267,7 +292,15 @@ def export(
 
     if tz:
         flags["tz"] = tz
-    cmd.run(_load(**flags), sensors=sensors, start=start, end=end, out_path=out_path, chunk_rows=chunk_rows)
+    cmd.run(
+        _load(**flags),
+        sensors=sensors,
+        start=start,
+        end=end,
+        out_path=out_path,
+        chunk_rows=chunk_rows,
+        dialect=dialect,
+    )
 
 
 @main.command()

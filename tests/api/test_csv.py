@@ -11,23 +11,22 @@ from tests.api.conftest import Api
 
 T = "start=2026-06-10T00:00:00Z&end=2026-06-10T01:00:00Z"
 DAILY = (
-    "sensor_id,date_local,lden_db,lday_db,levening_db,lnight_db,laeq24_db,lafmax_db,la10_db,la50_db,la90_db,"
-    "la95_db,coverage_ratio,valid,lcpeak_db,coverage_day_ratio,coverage_evening_ratio,coverage_night_ratio,"
-    "lafmax_day_db,lafmax_evening_db,lafmax_night_db,n_events_65,n_events_65_night,n_events_70,"
-    "n_events_70_night,nat70,nat70_night,nat75,nat75_night,nat80,nat80_night,facade_mounted,target_profile,lden_limit_db,lden_free_field_db,lden_margin_db,lden_exceeded,"
-    "lnight_limit_db,lnight_free_field_db,lnight_margin_db,lnight_exceeded,indicative"
+    "sensor_id,date,lden,lday,levening,lnight,laeq24,lafmax,la10,la50,la90,la95,coverage,valid,lcpeak,"
+    "coverage_day,coverage_evening,coverage_night,lafmax_day,lafmax_evening,lafmax_night,n_events_65,"
+    "n_events_65_night,n_events_70,n_events_70_night,nat70,nat70_night,nat75,nat75_night,nat80,nat80_night,"
+    "facade,target_profile,lden_limit_db,lden_value_db,lden_margin_db,lden_exceeded,lnight_limit_db,"
+    "lnight_value_db,lnight_margin_db,lnight_exceeded,indicative"
 )
 ANNUAL = (
-    "sensor_id,year,lden_db,lday_db,levening_db,lnight_db,coverage_ratio,coverage_day_ratio,"
-    "coverage_evening_ratio,coverage_night_ratio,facade_mounted,target_profile,lden_limit_db,"
-    "lden_free_field_db,lden_margin_db,lden_exceeded,lnight_limit_db,lnight_free_field_db,lnight_margin_db,"
-    "lnight_exceeded,indicative,lden_ci95_low_db,lden_ci95_high_db,lnight_ci95_low_db,lnight_ci95_high_db"
+    "sensor_id,year,lden,lday,levening,lnight,coverage,coverage_day,coverage_evening,coverage_night,facade,"
+    "target_profile,lden_limit_db,lden_value_db,lden_margin_db,lden_exceeded,lnight_limit_db,lnight_value_db,"
+    "lnight_margin_db,lnight_exceeded,indicative,lden_ci95_low,lden_ci95_high,lnight_ci95_low,lnight_ci95_high"
 )
-LEVELS = "start_utc,interval_s,laeq_db,lafmax_db,lcpeak_db,measured_s,coverage_ratio"
-EVENTS = "sensor_id,start_utc,end_utc,duration_s,n_readings,max_db,sel_db,threshold_db"
+LEVELS = "start,interval_s,laeq,lafmax,lcpeak,seconds,coverage"
+EVENTS = "sensor_id,start,end,duration_s,n_readings,max_db,sel_db,threshold_db"
 COMPLIANCE = (
-    "sensor_id,start_date_local,end_date_local,metric,measured_db,facade_correction_db,free_field_db,limit_db,"
-    "margin_db,exceeded,coverage_ratio,indicative,profile,profile_version,limit_kind,limit_label,source_url"
+    "sensor_id,start,end,metric,measured_db,facade_correction_db,value_db,limit_db,margin_db,exceeded,coverage,"
+    "indicative,profile,profile_version,kind,label,source_url"
 )
 
 CASES = [
@@ -56,8 +55,8 @@ def test_csv_cells(api: Api) -> None:
     url = "/v1/sensors/fac-1/daily?start=2026-06-10&end=2026-06-10&day_start=00:00&format=csv"
     text = api.get(url, "engineer").text
     [row] = list(csv.DictReader(io.StringIO(text)))
-    assert row["lden_db"] == "66.67" and row["lcpeak_db"] == "" and row["valid"] == "true"
-    assert row["lden_free_field_db"] == "63.67" and row["facade_mounted"] == "true"
+    assert row["lden"] == "66.67" and row["lcpeak"] == "" and row["valid"] == "true"
+    assert row["lden_value_db"] == "63.67" and row["facade"] == "true"
 
 
 def test_json_is_the_default(api: Api) -> None:
@@ -68,5 +67,5 @@ def test_json_is_the_default(api: Api) -> None:
 def test_annual_csv_carries_the_interval_beside_the_value(api: Api) -> None:
     text = api.get("/v1/sensors/fac-1/annual?year=2026&format=csv", "engineer").text
     [row] = list(csv.DictReader(io.StringIO(text)))
-    assert row["lden_ci95_low_db"] == row["lden_db"] == row["lden_ci95_high_db"]  # one constant day
-    assert row["lnight_ci95_low_db"] == row["lnight_db"]
+    assert row["lden_ci95_low"] == row["lden"] == row["lden_ci95_high"]  # one constant day
+    assert row["lnight_ci95_low"] == row["lnight"]

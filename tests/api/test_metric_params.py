@@ -58,8 +58,8 @@ def test_daily_has_a_row_for_every_date_with_event_counts(api: Api) -> None:
     assert empty["n_events_70"] == 0 and empty["nat80_night"] == 0
     csv = api.get("/v1/sensors/pub-1/daily?start=2026-06-08&end=2026-06-12&format=csv", role="engineer")
     header = csv.text.splitlines()[0].split(",")
-    assert header[:3] == ["sensor_id", "date_local", "lden_db"]
-    assert "n_events_70_night" in header and "nat75" in header and "lafmax_night_db" in header
+    assert header[:3] == ["sensor_id", "date", "lden"]  # the JSON keys (SPEC §5)
+    assert "n_events_70_night" in header and "nat75" in header and "lafmax_night" in header
     assert len(csv.text.splitlines()) == 6
 
 

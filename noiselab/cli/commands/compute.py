@@ -24,7 +24,8 @@ from typing import Any, BinaryIO, TextIO
 
 import numpy as np
 
-from noiselab.api.csv import csv_writer
+from noiselab.api.csv import PLAIN, CsvDialect, csv_writer
+from noiselab.api.views.daily import record_columns
 from noiselab.cli.commands.readings_block import BlockParser, read_blocks
 from noiselab.cli.commands.readings_csv import HeaderError
 from noiselab.processing.daily import daily_from_rollups
@@ -119,31 +120,16 @@ def compute_records(
     return records, []
 
 
-_UNITLESS = {"sensor_id", "date", "coverage", "valid"}
-
-
-def _csv_name(key: str) -> str:
-    if key in _UNITLESS or key.startswith(("coverage_", "n_events_")):
-        return key
-    return f"{key}_db"
-
-
-def write_csv(records: list[dict[str, Any]], out: TextIO) -> None:
-    """Records as CSV, same columns as JSON with units in level column names (``lden_db``)."""
+def write_csv(records: list[dict[str, Any]], out: TextIO, *, dialect: CsvDialect = PLAIN) -> None:
+    """Records as CSV: the API's daily columns without its target comparison, headers = the JSON keys
+    (units: docs/api.md "CSV columns and units")."""
     if not records:
         return
-    keys = list(records[0])
-    writer = csv_writer(out)
-    writer.writerow([_csv_name(k) for k in keys])
+    columns = record_columns(records)
+    writer = csv_writer(out, dialect=dialect)
+    writer.writerow([header for _, header in columns])
     for rec in records:
-        writer.writerow(
-            [
-                ""
-                if rec[k] is None
-                else ("true" if rec[k] is True else "false" if rec[k] is False else rec[k])
-                for k in keys
-            ]
-        )
+        writer.writerow([rec.get(key) for key, _ in columns])
 
 
 def run(
@@ -157,6 +143,7 @@ def run(
     chunk_rows: int = 200_000,
     day_start_h: int | None = None,
     events: EventParams = DEFAULT_EVENTS,
+    dialect: CsvDialect = PLAIN,
 ) -> int:
     """Compute daily records from ``file`` and print them; returns the process exit code (0 ok, 1 refused)."""
     out = out or sys.stdout
@@ -181,7 +168,7 @@ def run(
         return 1
     if fmt == "csv":
         buf = io.StringIO()
-        write_csv(records, buf)
+        write_csv(records, buf, dialect=dialect)
         out.write(buf.getvalue())
     else:
         out.write(json.dumps(records, indent=2, ensure_ascii=False) + "\n")

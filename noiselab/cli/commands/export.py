@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from noiselab.api.csv import csv_writer
+from noiselab.api.csv import DIALECTS, PLAIN, CsvDialect, csv_writer
 from noiselab.cli.commands.readings_csv import COLUMNS, format_row
 from noiselab.domain.errors import InvalidReading
 from noiselab.domain.readings import parse_time_s
@@ -93,9 +93,11 @@ def write_csv(
     end_ms: int,
     *,
     chunk_rows: int = 50_000,
+    dialect: CsvDialect = PLAIN,
 ) -> int:
-    """Write the header and every reading; returns the number of readings written."""
-    writer = csv_writer(out)
+    """Write the header and every reading; returns the number of readings written. ``EXCEL_DK`` is for
+    spreadsheets (``;``, decimal comma, byte order mark): ``noiselab import`` reads the plain dialect."""
+    writer = csv_writer(out, dialect=dialect)
     writer.writerow(COLUMNS)
     n = 0
     for chunk in chunks(store, sensor_ids, start_ms, end_ms, chunk_rows=chunk_rows):
@@ -112,6 +114,7 @@ def run(
     end: str,
     out_path: str,
     chunk_rows: int,
+    dialect: str = "plain",
 ) -> int:
     import click
 
@@ -127,14 +130,15 @@ def run(
         raise click.BadParameter(str(exc)) from exc
     if end_ms <= start_ms:
         raise click.BadParameter("--end must be after --start")
+    sep = DIALECTS[dialect]
     store = open_store(settings)
     try:
         ids = list(sensors) or store.sensor_ids()
         if out_path == "-":
-            n = write_csv(sys.stdout, store, ids, start_ms, end_ms, chunk_rows=chunk_rows)
+            n = write_csv(sys.stdout, store, ids, start_ms, end_ms, chunk_rows=chunk_rows, dialect=sep)
         else:
             with open(out_path, "w", newline="", encoding="utf-8") as fh:
-                n = write_csv(fh, store, ids, start_ms, end_ms, chunk_rows=chunk_rows)
+                n = write_csv(fh, store, ids, start_ms, end_ms, chunk_rows=chunk_rows, dialect=sep)
     finally:
         store.close()
     if out_path != "-":
