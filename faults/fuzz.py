@@ -9,6 +9,7 @@ and reason.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import multiprocessing
@@ -21,12 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from faults.mutate import Case, hostile_specials, load_seeds, make_case
+from noiselab.api.csv import FORMULA_STARTS, safe_cell
 from noiselab.domain.errors import InvalidReading, UnknownFormat
-from noiselab.domain.readings import MAX_DB, MAX_FUTURE_S, MIN_DB, SENSOR_ID_RE
-from noiselab.ingest.decoders import FORMATS, REASONS, UNKNOWN_FORMAT, Message, SensorRules, decode
+from noiselab.domain.readings import MAX_DB, MAX_FUTURE_S, MIN_DB, OLDEST_START_S, SENSOR_ID_RE
+from noiselab.ingest.decoders import FORMATS, REASONS, UNKNOWN_FORMAT, Message, SensorRules, decode, route
+from noiselab.store.influx import _reading_line
 
 NOW_S = 1_781_136_000.0  # 2026-06-11T00:00:00Z: a fixed "now", so a seed gives the same run any day
-EXTRA_REASONS = {UNKNOWN_FORMAT, "not_your_sensor"}  # given by the shells, not by decoders
+EXTRA_REASONS = {UNKNOWN_FORMAT, "not_your_sensor", "unknown_topic"}  # given by the shells, not decoders
 
 
 @dataclass
@@ -62,8 +65,12 @@ def _contract_breach(case: Case, readings: list) -> str | None:  # type: ignore[
                 return f"{name} {v!r} accepted"
         if r.start_ms / 1000 > NOW_S + MAX_FUTURE_S:
             return f"start {r.start_ms} ms is more than {MAX_FUTURE_S} s in the future"
-        if not SENSOR_ID_RE.match(r.sensor_id):
+        if r.start_ms / 1000 < OLDEST_START_S:
+            return f"start {r.start_ms} ms is before 2000-01-01 (too_old) and was accepted"
+        if not SENSOR_ID_RE.fullmatch(r.sensor_id) or ".." in r.sensor_id:
             return f"sensor id {r.sensor_id!r} accepted"
+        if _reading_line(r).count("\n") or str(safe_cell(r.sensor_id)).startswith(FORMULA_STARTS):
+            return f"sensor id {r.sensor_id!r} breaks line protocol or a CSV cell"
         if not (math.isfinite(r.interval_s) and r.interval_s > 0):
             return f"interval_s {r.interval_s!r} accepted"
     return None
@@ -96,6 +103,42 @@ def check_case(case: Case, result: FuzzResult, rules: SensorRules) -> None:
         result.refusals[exc.reason] += 1
 
 
+# pieces of hostile sensor ids and topic levels (SPEC §4: letters, digits, '.', '_', '-'; first a letter or
+# digit; no '..'; the whole string)
+ID_PIECES = ["a", "Z9", "vb-1", ".", "..", "-", "_", "\n", "\r", "\x00", " ", "/", "+", "#", "$", "=",
+             "@", ",", "\\", '"', "'", "é", "ø", "\u202e", "\ufeff", "x" * 63, "%2e",
+             "=cmd|' /C calc'!A0"]  # fmt: skip
+TOPIC_SHAPES = [
+    "noise/{v}/{s}/levels", "noise/{v}/{s}/levels/{s}", "noise/{v}/{s}", "noise/{v}/levels",
+    "noise//{s}/levels", "noise/{v}/{s}/LEVELS", "bridge/noise/{v}/{s}/levels", "{s}",
+    "application/{v}/device/{s}/event/up",
+    "v3/{v}@ttn/devices/{s}/up", "v1.1/Datastreams({s})/Observations", "$SYS/{s}", "noise/{v}/{s}/levels\n",
+]  # fmt: skip
+
+
+def hostile_id(rng: random.Random) -> str:
+    return "".join(rng.choice(ID_PIECES) for _ in range(rng.randint(1, 4)))[: rng.choice((8, 64, 65, 200))]
+
+
+def check_topic_and_id(rng: random.Random, result: FuzzResult, rules: SensorRules) -> None:
+    """A hostile topic (routed as the collector routes it) or a hostile ``sensor_id`` in an HTTP body:
+    refused with a documented reason, or decoded to readings that keep every contract."""
+    sid, vendor = hostile_id(rng), rng.choice(("acme", hostile_id(rng)))
+    body = {"ts": NOW_S - rng.choice((60, 1e9, 2e9)), "laeq": 55.0}
+    if rng.random() < 0.5:
+        topic = rng.choice(TOPIC_SHAPES).format(v=vendor, s=sid)
+        found = route(topic, ("", "bridge/"))
+        if found is None:  # the collector dead-letters it as bad_topic / unknown_topic
+            result.cases += 1
+            result.families["topic"] += 1
+            result.refusals["unknown_topic"] += 1
+            return
+        case = Case(found.format, found.topic, {}, json.dumps(body).encode(), "topic")
+    else:
+        case = Case("native", None, {}, json.dumps({**body, "sensor_id": sid}).encode(), "id")
+    check_case(case, result, rules)
+
+
 def _worker(args: tuple[int, int]) -> FuzzResult:
     seed, count = args
     rng = random.Random(seed)
@@ -103,8 +146,11 @@ def _worker(args: tuple[int, int]) -> FuzzResult:
     rules = SensorRules()
     result = FuzzResult()
     t0 = time.perf_counter()
-    for _ in range(count):
-        check_case(make_case(rng, seeds, NOW_S), result, rules)
+    for i in range(count):
+        if i % 10 == 9:  # one case in ten: hostile topics and sensor ids
+            check_topic_and_id(rng, result, rules)
+        else:
+            check_case(make_case(rng, seeds, NOW_S), result, rules)
     result.seconds = time.perf_counter() - t0
     return result
 
