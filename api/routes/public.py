@@ -27,6 +27,7 @@ from noiselab.api.catalog import DEFAULT, Lang
 from noiselab.api.deps import RegistryDep, SettingsDep, StoreDep
 from noiselab.api.problems import problem
 from noiselab.api.residents import Residents, TtlCache
+from noiselab.api.sensor_health import health_cache, levels_doubtful
 from noiselab.api.streams import Slot, StreamSlots
 from noiselab.api.views import trials as trial_view
 from noiselab.domain.errors import UnknownSensor
@@ -63,6 +64,7 @@ def _public_sensor(registry: Registry, sensor_id: str) -> Sensor:
 
 @router.get("/overview", summary="Public sensors: level now, last night and yesterday against their target")
 def overview(
+    request: Request,
     residents: ResidentsDep,
     registry: RegistryDep,
     store: StoreDep,
@@ -71,7 +73,13 @@ def overview(
     sensor: Annotated[str | None, Query(pattern=SENSOR_RE, description="Only this sensor")] = None,
 ) -> JSONResponse:
     sensors = [_public_sensor(registry, sensor)] if sensor else registry.list_sensors(public_only=True)
-    body = residents.overview(sensors, now_s=time.time(), lang=lang)
+    now = time.time()
+    body = residents.overview(sensors, now_s=now, lang=lang)
+    # "the measurements are uncertain right now" where a health check doubts the levels (docs/alerts.md)
+    health = health_cache(request.app)
+    for card in body["sensors"]:
+        checked = health.get(store, registry, settings, card["sensor_id"], now_s=now)
+        card["now"]["uncertain"] = levels_doubtful(checked)
     # public trials, one plain line each with its uncertainty (api/views/trials.py; docs/trials.md)
     body["trials"] = trial_view.public_trial_lines(store, registry, settings, residents.cache, lang)
     return JSONResponse(body, headers=NO_STORE)

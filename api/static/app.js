@@ -100,6 +100,9 @@
     let m = NL.t("noReadings");
     if (now.status === "live") m = NL.t("nowLabel") + ", " + NL.t("nowHelp") + " · " + NL.t("updated", { t: NL.time(now.ts, tz, true) });
     else if (now.status === "stale") m = NL.t("stale", { t: NL.time(now.ts, tz) });
+    // health checks doubt the levels (frozen, clipped, clock, drift): kept until the next overview says otherwise
+    if (now.uncertain !== undefined) li.dataset.uncertain = now.uncertain ? "1" : "";
+    if (li.dataset.uncertain) m += " · " + NL.t("uncertain");
     meta.textContent = m;
   };
 

@@ -3,8 +3,11 @@ calibration offsets on read, the Prometheus gauges, and a health alert rule."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
+from noiselab.api.catalog import catalogs
 from noiselab.domain.readings import Reading
 from noiselab.store.registry import Sensor
 from tests.alerts.conftest import T0, Lab
@@ -123,3 +126,16 @@ def test_the_engineers_sensor_list_carries_health(lab: Lab) -> None:
     lab.registry.upsert_sensor(Sensor("pub-1", public=True))
     public = lab.send("GET", "/v1/sensors", role="public").json()
     assert [s["sensor_id"] for s in public] == ["pub-1"] and "health" not in public[0]
+
+
+def test_the_residents_overview_says_when_levels_are_uncertain(lab: Lab) -> None:
+    for sid in ("vb-01", "vb-02"):
+        lab.registry.upsert_sensor(Sensor(sid, name=sid, lat=55.6, lon=12.4, public=True, placed=True))
+    now = time.time()
+    lab.write_levels("vb-01", now - 1200, [50.0] * 1200)  # frozen for 20 minutes, up to now
+    lab.write_levels("vb-02", now - 1200, traffic(1200, 12))
+    cards = {c["sensor_id"]: c for c in lab.client.get("/v1/public/overview?lang=en").json()["sensors"]}
+    assert cards["vb-01"]["now"]["uncertain"] is True
+    assert cards["vb-02"]["now"]["uncertain"] is False
+    assert catalogs()["da"]["page"]["uncertain"] == "Målingerne er usikre lige nu"
+    assert catalogs()["en"]["page"]["uncertain"] == "The measurements are uncertain right now"
