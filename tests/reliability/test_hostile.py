@@ -40,3 +40,20 @@ def test_slow_clients_do_not_starve_others() -> None:
     figures = slow_clients(slow_headers=10, slow_bodies=10, duration_s=4.0, probes=40)
     assert figures["normal_requests"] >= 20 and figures["normal_non_2xx"] == 0
     assert figures["during_p99_ms"] < 1000, figures
+
+
+def test_hostile_topics_and_sensor_ids_are_refused_or_kept_whole() -> None:
+    """Issue #13: topics and ids with newlines, '..', leading '-'/'.', wildcards, formula starts: every
+    accepted reading has a SPEC §4 id (full match), one line of line protocol and a harmless CSV cell."""
+    import random
+
+    from noiselab.ingest.decoders import SensorRules
+
+    rng = random.Random(13)
+    result = fuzz.FuzzResult()
+    for _ in range(3000):
+        fuzz.check_topic_and_id(rng, result, SensorRules())
+    assert result.crash_count == 0, "\n\n".join(result.crashes[:3])
+    assert not result.unknown_reasons
+    assert result.readings > 50 and result.refusals["bad_sensor_id"] > 200
+    assert result.refusals["unknown_topic"] + result.refusals["bad_topic"] > 200
