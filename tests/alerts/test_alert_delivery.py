@@ -160,3 +160,20 @@ def test_cooldown_and_a_second_alert_get_their_own_ids(lab: Lab) -> None:
     assert len(firing) == 2 and firing[0]["alert_id"] != firing[1]["alert_id"]
     gap = datetime.fromisoformat(firing[1]["started_at"]) - datetime.fromisoformat(firing[0]["started_at"])
     assert gap.total_seconds() >= 300
+
+
+def test_a_daily_rule_fires_on_a_loud_day_and_resolves_on_a_quiet_one(lab: Lab) -> None:
+    rule = lab.rule(
+        rule_id="lden", kind="daily", metric="lden", above_db=65, channels=[lab.rule()["channels"][0]]
+    )
+    assert lab.send("POST", "/v1/alert-rules", json=rule).status_code == 201
+    day1 = datetime(2026, 6, 10, 5, 0, tzinfo=UTC).timestamp()  # 07:00 in Copenhagen: a noise day starts
+    lab.write_levels("vb-01", day1, [70.0] * 1440, step_s=60.0)  # Lden of a constant 70 dB = 76.4 dB
+    lab.write_levels("vb-01", day1 + 86400, [50.0] * 1440, step_s=60.0)
+    ev = lab.evaluator()
+    ev.tick(day1 + 86400 + 600)  # 07:10 the next morning: day 1 is complete
+    ev.tick(day1 + 2 * 86400 + 600)  # day 2 is complete
+    firing, resolved = (h.json for h in lab.hook.received)
+    assert (firing["state"], resolved["state"]) == ("firing", "resolved")
+    assert abs(firing["value_db"] - (70 + 10 * np.log10((12 + 3 * 10**0.5 + 9 * 10) / 24))) < 0.1
+    assert firing["threshold_db"] == 65 and resolved["value_db"] < 65

@@ -233,3 +233,13 @@ def test_non_finite_hours_are_ignored(bad: float) -> None:
     hours, a, b = pair(30, 11, drift_db=0.0, drift_hours=24)
     a[5] = bad
     assert pair_drift(hours, a, hours, b, partner="b", now_s=NOW, limits=DRIFT).status == "ok"
+
+
+def test_calibration_offsets_apply_from_their_time_until_the_next() -> None:
+    from noiselab.processing.calibration import offsets_at
+
+    times = [0.0, 99.9, 100.0, 150.0, 200.0, 10**9]
+    assert list(offsets_at(times, [100.0, 200.0], [-0.6, 0.4])) == [0.0, 0.0, -0.6, -0.6, 0.4, 0.4]
+    assert list(offsets_at(times, [], [])) == [0.0] * 6
+    with pytest.raises(ValueError, match="same length"):
+        offsets_at(times, [1.0], [])
