@@ -244,8 +244,12 @@ def expand_ingest(doc: dict[str, Any]) -> None:
                 params = [p for p in op.get("parameters", []) if p.get("name") != "fmt"]
                 check = template.endswith("/check")  # reports on any body in a 200, refuses none
                 headers = copy.deepcopy(HEADERS.get(fmt, []))
-                for header in headers:
-                    header["required"] = header["required"] and not check
+                for header in headers if check else []:
+                    header["required"] = False
+                    header["schema"] = {
+                        "type": "string",
+                        "description": "Any value: the answer says if it is wrong",
+                    }
                 op["parameters"] = params + headers
                 if not op["parameters"]:
                     del op["parameters"]
