@@ -32,6 +32,7 @@ from noiselab.api.strict import reject_unknown_query
 from noiselab.domain.settings import Settings
 from noiselab.ingest.pipeline import DeadLetterBounds, Pipeline
 from noiselab.store.base import ReadingStore
+from noiselab.store.calibrated import CalibratedStore
 from noiselab.store.registry.base import KeyRegistry, Registry
 
 DESCRIPTION = """
@@ -58,7 +59,8 @@ def create_app(
         dependencies=[Depends(reject_unknown_query)],
     )
     app.state.settings = settings
-    app.state.store = store
+    # readers get calibration offsets applied (store/calibrated.py); ingest below writes the raw store
+    app.state.store = CalibratedStore(store, registry.history)
     app.state.registry = registry
     app.state.collector = collector
     app.state.keys = keys or registry.keys
