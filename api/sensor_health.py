@@ -17,7 +17,6 @@ import numpy as np
 from prometheus_client import Gauge
 
 from noiselab.domain.settings import Settings
-from noiselab.processing import calibration
 from noiselab.processing.decibel import level
 from noiselab.processing.drift import DriftLimits, pair_drift
 from noiselab.processing.health import (
@@ -87,17 +86,13 @@ def iso(seconds: float | None) -> str | None:
 def hourly(
     store: ReadingStore, registry: Registry, sensor_id: str, start_s: float, end_s: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Hour starts (s), hourly LAeq (dB, calibration offsets applied) and measured seconds per hour."""
+    """Hour starts (s), hourly LAeq (dB) and measured seconds per hour. Calibration offsets are the
+    store's business (the API and the evaluator read through ``CalibratedStore``)."""
     r = store.rollups(sensor_id, int(start_s * 1000), int(end_s * 1000))
     hours = r.bucket_s.astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         laeq = level(np.where(r.seconds > 0, r.energy / np.where(r.seconds > 0, r.seconds, 1.0), 0.0))
-    return hours, laeq + offsets_at(hours, registry.history.offsets(sensor_id)), r.seconds
-
-
-def offsets_at(times_s: np.ndarray, offsets: list[tuple[int, float]]) -> np.ndarray:
-    """The registry's calibration offsets (``(from_ms, offset_db)``) in force at ``times_s``."""
-    return calibration.offsets_at(times_s, [ms / 1000 for ms, _ in offsets], [off for _, off in offsets])
+    return hours, laeq, r.seconds
 
 
 def _drift_checks(

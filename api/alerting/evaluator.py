@@ -10,7 +10,7 @@ channel in one registry transaction; finally try the deliveries that are due (:m
 Values per kind:
 
 - ``level``: the energy mean LAeq of the readings that start in the last ``window_s`` (calibration offsets
-  applied), against ``above_db`` / ``clear_below_db``;
+  applied by :class:`~noiselab.store.calibrated.CalibratedStore`), against ``above_db`` / ``clear_below_db``;
 - ``health``: the sensor's health (:mod:`noiselab.api.sensor_health`) as a severity (ok 0, warning 1,
   fault 2; unknown changes nothing), firing at ``min_status``; computed at most once a minute per sensor;
 - ``daily``: the last complete day's Lden or Lnight against ``above_db``, else the sensor's target.
@@ -36,7 +36,7 @@ import numpy as np
 from noiselab.api.alerting.delivery import EmailSender, Sender, WebhookSender, deliver_due
 from noiselab.api.alerting.rules import quiet_hours
 from noiselab.api.options import options_from_settings
-from noiselab.api.sensor_health import iso, offsets_at, sensor_health
+from noiselab.api.sensor_health import iso, sensor_health
 from noiselab.api.views.compliance import range_levels
 from noiselab.api.views.targets import sensor_limits
 from noiselab.domain.errors import NoiselabError
@@ -44,6 +44,7 @@ from noiselab.domain.settings import Settings
 from noiselab.processing.alerting import AlertLimits, AlertState, Notification, step
 from noiselab.processing.decibel import energy_mean
 from noiselab.store.base import ReadingStore
+from noiselab.store.calibrated import CalibratedStore
 from noiselab.store.registry import Registry
 from noiselab.store.registry.alerts import AlertRow, DeliveryRow
 
@@ -84,7 +85,7 @@ class Evaluator:
         clock: Callable[[], float] = time.time,
         senders: dict[str, Sender] | None = None,
     ) -> None:
-        self.store = store
+        self.store: ReadingStore = CalibratedStore(store, registry.history)  # offsets on read
         self.registry = registry
         self.settings = settings
         self.clock = clock
@@ -191,9 +192,7 @@ class Evaluator:
         cols = self.store.read(sensor_id, end_ms - int(window_s * 1000), end_ms)
         if not len(cols):
             return None
-        starts = cols.start_ms.astype(np.float64) / 1000
-        levels = cols.laeq + offsets_at(starts, self.registry.history.offsets(sensor_id))
-        value = float(energy_mean(levels, weights=cols.interval_s))
+        value = float(energy_mean(cols.laeq, weights=cols.interval_s))
         return value if np.isfinite(value) else None
 
     def _sensor_health(self, sensor_id: str, now_s: float) -> dict[str, Any]:
