@@ -1,9 +1,13 @@
-"""Minute rollups as the stores keep them: one row per sensor and UTC minute, maintained at write time.
+"""Minute and quarter-hour rollups as the stores keep them: one row per sensor and UTC bucket (60 s or
+900 s), maintained at write time.
 
 A row holds ``energy`` (Σ interval_s·10^(LAeq/10)), ``seconds`` (Σ interval_s), ``lafmax`` and ``lcpeak``
-(maxima; NULL when never reported) of the readings whose start falls in the minute: the same sums as the
-hourly rollups (:mod:`store.hourly`) without the histogram. 15-minute and 1-minute levels are sums of
-them, so they are exact energy means (no dB averaging), and a late reading updates its minute.
+(maxima; NULL when never reported) of the readings whose start falls in the bucket: the same sums as the
+hourly rollups (:mod:`store.hourly`) without the histogram. 1-minute and 15-minute levels are read from
+them directly (other multiples of a minute are sums of minute rows), so they are exact energy means (no dB
+averaging), and a late reading updates its bucket. SQLite keeps both tables (``rollups_minute``,
+``rollups_quarter``; the column ``minute_s`` is the bucket's start in both); InfluxDB keeps the minute
+points and sums them with ``GROUP BY time(...)``.
 
 The update is an upsert that adds: ``energy = stored + new``, ``seconds = stored + new``, maxima the larger
 (portable SQL, SQLite 3.24+ and PostgreSQL). Only readings that were actually new are rolled up, so
@@ -21,10 +25,12 @@ from noiselab.processing.rollups import group, sum_by
 
 MINUTE_S = 60
 
-TABLE = """
-CREATE TABLE IF NOT EXISTS rollups_minute (
+TABLES = {MINUTE_S: "rollups_minute", 900: "rollups_quarter"}  # bucket seconds -> table
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS {t} (
     sensor_id   TEXT    NOT NULL,
-    minute_s    INTEGER NOT NULL,   -- UTC epoch seconds of the minute's start
+    minute_s    INTEGER NOT NULL,   -- UTC epoch seconds of the bucket's start
     energy      REAL    NOT NULL,   -- Σ interval_s·10^(LAeq/10)
     seconds     REAL    NOT NULL,   -- Σ interval_s
     lafmax      REAL,
@@ -32,22 +38,40 @@ CREATE TABLE IF NOT EXISTS rollups_minute (
     PRIMARY KEY (sensor_id, minute_s)
 ) WITHOUT ROWID;
 """
+TABLE = "".join(_DDL.format(t=t) for t in TABLES.values())
 
-UPSERT = (
-    "INSERT INTO rollups_minute (sensor_id, minute_s, energy, seconds, lafmax, lcpeak)"
-    " VALUES (?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (sensor_id, minute_s) DO UPDATE SET"
-    " energy = rollups_minute.energy + excluded.energy,"
-    " seconds = rollups_minute.seconds + excluded.seconds,"
-    " lafmax = CASE WHEN excluded.lafmax IS NULL OR rollups_minute.lafmax >= excluded.lafmax"
-    " THEN rollups_minute.lafmax ELSE excluded.lafmax END,"
-    " lcpeak = CASE WHEN excluded.lcpeak IS NULL OR rollups_minute.lcpeak >= excluded.lcpeak"
-    " THEN rollups_minute.lcpeak ELSE excluded.lcpeak END"
-)
 
-SELECT = (  # bucket start, sums and maxima per bucket of ? seconds (a multiple of 60)
+def upsert(table: str) -> str:
+    """Add new sums to a stored bucket (or insert it); maxima the larger, NULL = never reported."""
+    return (
+        f"INSERT INTO {table} (sensor_id, minute_s, energy, seconds, lafmax, lcpeak)"
+        " VALUES (?, ?, ?, ?, ?, ?)"
+        f" ON CONFLICT (sensor_id, minute_s) DO UPDATE SET energy = {table}.energy + excluded.energy,"
+        f" seconds = {table}.seconds + excluded.seconds,"
+        f" lafmax = CASE WHEN excluded.lafmax IS NULL OR {table}.lafmax >= excluded.lafmax"
+        f" THEN {table}.lafmax ELSE excluded.lafmax END,"
+        f" lcpeak = CASE WHEN excluded.lcpeak IS NULL OR {table}.lcpeak >= excluded.lcpeak"
+        f" THEN {table}.lcpeak ELSE excluded.lcpeak END"
+    )
+
+
+def select(table: str) -> str:
+    """Stored buckets of one sensor starting in [?, ?), in order."""
+    return (
+        f"SELECT minute_s, energy, seconds, lafmax, lcpeak FROM {table}"
+        " WHERE sensor_id = ? AND minute_s >= ? AND minute_s < ? ORDER BY minute_s"
+    )
+
+
+SELECT_GROUPED = (  # bucket start, sums and maxima per bucket of ? seconds (a multiple of 60), from minutes
     "SELECT (minute_s / ?) * ?, SUM(energy), SUM(seconds), MAX(lafmax), MAX(lcpeak) FROM rollups_minute"
     " WHERE sensor_id = ? AND minute_s >= ? AND minute_s < ? GROUP BY 1 ORDER BY 1"
+)
+
+BACKFILL_QUARTERS = (  # quarter-hour rollups from the minute rollups (migration)
+    "INSERT INTO rollups_quarter (sensor_id, minute_s, energy, seconds, lafmax, lcpeak)"
+    " SELECT sensor_id, (minute_s / 900) * 900, SUM(energy), SUM(seconds), MAX(lafmax), MAX(lcpeak)"
+    " FROM rollups_minute GROUP BY sensor_id, minute_s / 900"
 )
 
 BACKFILL = (  # minute rollups of readings already stored (migration; SQLite's math functions)
@@ -90,14 +114,16 @@ def minute_sums(
     laeq: np.ndarray,
     lafmax: np.ndarray,
     lcpeak: np.ndarray,
+    *,
+    bucket_s: int = MINUTE_S,
 ) -> MinuteSums:
-    """Sum readings per (sensor, UTC minute of their start); non-finite LAeq or non-positive intervals are
-    not measured time and are left out (as in the hourly rollups)."""
+    """Sum readings per (sensor, UTC bucket of ``bucket_s`` of their start); non-finite LAeq or non-positive
+    intervals are not measured time and are left out (as in the hourly rollups)."""
     lv = np.asarray(laeq, dtype=np.float64)
     dur = np.asarray(interval_s, dtype=np.float64)
     ok = np.isfinite(lv) & np.isfinite(dur) & (dur > 0)
     s = np.asarray(sensor, dtype=np.int64)[ok]
-    minute = np.asarray(start_ms, dtype=np.int64)[ok] // 60_000
+    minute = np.asarray(start_ms, dtype=np.int64)[ok] // (bucket_s * 1000)
     lv, dur = lv[ok], dur[ok]
     if s.size == 0:
         empty_f, empty_i = np.zeros(0), np.zeros(0, dtype=np.int64)
@@ -112,7 +138,7 @@ def minute_sums(
     np.fmax.at(cpk, row, np.asarray(lcpeak, dtype=np.float64)[ok])
     return MinuteSums(
         sensor=keys // span,
-        minute_s=(keys % span + lo) * MINUTE_S,
+        minute_s=(keys % span + lo) * bucket_s,
         energy=sum_by(row, dur * np.power(10.0, lv / 10.0), m),
         seconds=sum_by(row, dur, m),
         lafmax=fmax,

@@ -83,7 +83,8 @@ CREATE TABLE IF NOT EXISTS retention (
 """
 SCHEMA = _TABLES + minutes.TABLE
 
-SCHEMA_VERSION = 3  # PRAGMA user_version; 2: histogram blobs as in store.hourly; 3: minute rollups
+SCHEMA_VERSION = 4  # PRAGMA user_version; 2: histogram blobs as in store.hourly; 3: minute rollups;
+# 4: quarter-hour rollups
 
 COLUMNS = (
     "sensor_id",
@@ -325,8 +326,11 @@ class SqliteStore(SqliteDatabase):
                     "UPDATE rollups_hourly SET hist = ? WHERE sensor_id = ? AND hour_s = ?",
                     [(hist_from_legacy(h), s, t) for s, t, h in old],
                 )
-            conn.execute("DELETE FROM rollups_minute")
-            conn.execute(minutes.BACKFILL)
+            if version < 3:
+                conn.execute("DELETE FROM rollups_minute")
+                conn.execute(minutes.BACKFILL)
+            conn.execute("DELETE FROM rollups_quarter")
+            conn.execute(minutes.BACKFILL_QUARTERS)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     # --- writes -------------------------------------------------------------------------------------
@@ -369,8 +373,11 @@ class SqliteStore(SqliteDatabase):
         )
 
     def _merge_minutes(self, conn: sqlite3.Connection, new: ReadingBatch) -> None:
-        sums = minutes.minute_sums(new.sensor, new.start_ms, new.interval_s, new.laeq, new.lafmax, new.lcpeak)
-        conn.executemany(minutes.UPSERT, sums.rows(new.sensor_ids))
+        for bucket_s, table in minutes.TABLES.items():
+            sums = minutes.minute_sums(
+                new.sensor, new.start_ms, new.interval_s, new.laeq, new.lafmax, new.lcpeak, bucket_s=bucket_s
+            )
+            conn.executemany(minutes.upsert(table), sums.rows(new.sensor_ids))
 
     def write_batch(self, batch: ReadingBatch, *, block_digest: bytes | None = None) -> WriteResult:
         """The bulk path of ``write`` (same idempotency, one transaction): readings as columns.
@@ -417,8 +424,11 @@ class SqliteStore(SqliteDatabase):
                         for r in merged_rows(rolled, stored)
                     ],
                 )
-                sums = minutes.minute_sums(cols[0], cols[1], cols[2], cols[3], opt[0], opt[2])
-                conn.executemany(minutes.UPSERT, sums.rows(batch.sensor_ids))
+                for bucket_s, table in minutes.TABLES.items():
+                    sums = minutes.minute_sums(
+                        cols[0], cols[1], cols[2], cols[3], opt[0], opt[2], bucket_s=bucket_s
+                    )
+                    conn.executemany(minutes.upsert(table), sums.rows(batch.sensor_ids))
             if block_digest is not None and expired == 0:
                 conn.execute(
                     "INSERT INTO import_blocks (digest, rows, min_start_ms) VALUES (?, ?, ?)"
@@ -511,7 +521,11 @@ class SqliteStore(SqliteDatabase):
         if bucket_s <= 0 or bucket_s % 60:
             raise ValueError(f"bucket_s must be a positive multiple of 60, got {bucket_s}")
         lo, hi = -(-start_ms // 1000), -(-end_ms // 1000)
-        rows = self._query(minutes.SELECT, (bucket_s, bucket_s, sensor_id, lo, hi))
+        table = minutes.TABLES.get(bucket_s)
+        if table is not None and lo % bucket_s == 0 and hi % bucket_s == 0:  # whole stored buckets
+            rows = self._query(minutes.select(table), (sensor_id, lo, hi))
+        else:
+            rows = self._query(minutes.SELECT_GROUPED, (bucket_s, bucket_s, sensor_id, lo, hi))
         if not rows:
             e = np.zeros(0)
             return LevelBuckets(np.zeros(0, dtype=np.int64), e, e, e, e, bucket_s)

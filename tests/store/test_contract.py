@@ -198,10 +198,12 @@ def test_minute_and_quarter_hour_levels_equal_a_recomputation_from_raw(store: Re
     store.write(rs[100:300])  # a re-send counts once
     changed = [Reading(r.sensor_id, r.start_ms, r.interval_s, 99.0, lafmax=120.0) for r in rs[:50]]
     store.write(changed)  # first version wins, in the minutes too
-    for bucket_s in (60, 900):
-        got = store.minute_levels("s-1", *ALL, bucket_s=bucket_s)
-        assert got.bucket_size_s == bucket_s
-        _assert_levels_equal(got, _expected_buckets(rs, bucket_s))
+    whole_hours = (int(T0 * 1000), int(T0 * 1000) + 3 * 3_600_000)  # whole stored buckets of both sizes
+    for bucket_s in (60, 900, 300):  # 300: summed from minutes
+        for span in (ALL, whole_hours):
+            got = store.minute_levels("s-1", *span, bucket_s=bucket_s)
+            assert got.bucket_size_s == bucket_s
+            _assert_levels_equal(got, _expected_buckets(rs, bucket_s))
     assert store.minute_levels("s-1", *ALL, bucket_s=900).seconds.sum() == len(rs) * 10.0
 
 

@@ -1,0 +1,86 @@
+"""Levels per interval over 35 days of 1-s data: 15-minute and 1-minute levels from the minute rollups
+against the 1-hour levels (hourly rollups) and against the raw scan they replace, all in the same run.
+
+Run: ``.venv/bin/python bench/bench_levels.py [--days 35] [--repeat 5]``. Two sensors of 1-s readings
+(``bench/readings_file.py``) are imported with ``noiselab import``'s Importer into a fresh SQLite store in
+/tmp (the import rate is printed too); then the levels view (``api.views.levels.bucket_rows``, what the
+route calls) is timed per interval, alternating the cases, median of ``--repeat``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from readings_file import START_S, write_file
+
+from noiselab.api.views import levels
+from noiselab.api.views.source import rollups_from_raw
+from noiselab.cli.commands.importer import Importer
+from noiselab.store.registry import SqliteRegistry
+from noiselab.store.sqlite import SqliteStore
+
+TZ = "Europe/Copenhagen"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--days", type=float, default=35.0)
+    ap.add_argument("--repeat", type=int, default=5)
+    args = ap.parse_args()
+    out: dict[str, object] = {"cpus": os.cpu_count(), "load_1min": os.getloadavg()[0]}
+    with tempfile.TemporaryDirectory(dir="/tmp") as tmp:
+        work = Path(tmp)
+        file = work / "readings.csv"
+        n = write_file(file, sensors=2, days=args.days)
+        store = SqliteStore(work / "noise.db")
+        registry = SqliteRegistry(work / "registry.db")
+        t0 = time.perf_counter()
+        Importer(store, registry, store_url="sqlite:///bench", chunk_rows=100_000).run(file)
+        out["import_rows"] = n
+        out["import_rows_per_s"] = round(n / (time.perf_counter() - t0))
+        file.unlink()
+        print(json.dumps(out), flush=True)
+
+        start_ms = START_S * 1000
+        end_ms = start_ms + int(args.days * 86400) * 1000
+        day_end_ms = start_ms + 86_400_000
+        cases: dict[str, Callable[[], int]] = {
+            "1h": lambda: len(levels.bucket_rows(store, "vb-01", start_ms, end_ms, "1h", TZ)),
+            "15min": lambda: len(levels.bucket_rows(store, "vb-01", start_ms, end_ms, "15min", TZ)),
+            "15min_raw_scan": lambda: len(rollups_from_raw(store, "vb-01", start_ms, end_ms, bucket_s=900)),
+            "1min_one_day": lambda: len(levels.bucket_rows(store, "vb-01", start_ms, day_end_ms, "1min", TZ)),
+            "1min_one_day_raw_scan": lambda: len(
+                rollups_from_raw(store, "vb-01", start_ms, day_end_ms, bucket_s=60)
+            ),
+        }
+        times: dict[str, list[float]] = {k: [] for k in cases}
+        rows: dict[str, int] = {}
+        for _ in range(args.repeat):
+            for name, case in cases.items():
+                t = time.perf_counter()
+                rows[name] = case()
+                times[name].append(time.perf_counter() - t)
+        med = {k: statistics.median(v) for k, v in times.items()}
+        out |= {f"{k}_ms": round(v * 1000, 1) for k, v in med.items()}
+        out["rows"] = rows
+        out["15min_vs_1h"] = round(med["15min"] / med["1h"], 2)
+        out["15min_raw_scan_vs_15min"] = round(med["15min_raw_scan"] / med["15min"], 1)
+        out["1min_raw_scan_vs_1min"] = round(med["1min_one_day_raw_scan"] / med["1min_one_day"], 1)
+        store.close()
+        registry.close()
+    print(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()
