@@ -139,3 +139,21 @@ def test_the_residents_overview_says_when_levels_are_uncertain(lab: Lab) -> None
     assert cards["vb-02"]["now"]["uncertain"] is False
     assert catalogs()["da"]["page"]["uncertain"] == "Målingerne er usikre lige nu"
     assert catalogs()["en"]["page"]["uncertain"] == "The measurements are uncertain right now"
+
+
+def test_a_calibration_offset_applies_on_read_from_its_time_and_never_rewrites_readings(lab: Lab) -> None:
+    start = T0 - 7200
+    lab.write_levels("vb-01", start, [60.0] * 120, step_s=60.0)  # two hours at 60 dB
+    cal = {"kind": "calibration", "at": "2026-06-10T09:00:00Z", "reference_db": 94.0, "measured_db": 94.6}
+    assert (
+        lab.send("POST", "/v1/sensors/vb-01/history", json=cal).status_code == 201
+    )  # offset −0.6 from 09:00
+    url = "/v1/sensors/vb-01/levels?start=2026-06-10T08:00:00Z&end=2026-06-10T10:00:00Z&interval=1h"
+    body = lab.send("GET", url, role="engineer").json()
+    rows = body["rows"] if isinstance(body, dict) else body
+    key = "laeq" if "laeq" in rows[0] else "laeq_db"
+    assert [r[key] for r in rows] == [60.0, 59.4]
+    raw = lab.store.read("vb-01", int(start * 1000), int(T0 * 1000))
+    assert set(raw.laeq.tolist()) == {60.0}  # stored as sent
+    latest = lab.send("GET", "/v1/sensors/vb-01/current", role="engineer").json()
+    assert latest["latest"]["laeq"] == 59.4
