@@ -41,8 +41,15 @@ COLUMNS = (
 
 @dataclass(frozen=True)
 class Dropped:
-    bodies: int = 0
+    """What a prune deleted: messages (bodies) by cause, and item rows in all."""
+
+    by_retention: int = 0
+    by_quota: int = 0
     items: int = 0
+
+    @property
+    def bodies(self) -> int:
+        return self.by_retention + self.by_quota
 
 
 def owner_of(letter: DeadLetter) -> str:
@@ -115,7 +122,7 @@ class DeadLetters:
     def prune(self, *, now_ms: int, retention_ms: int, quota_bytes: int) -> Dropped:
         """Drop bodies older than the retention, then each owner's oldest beyond its quota."""
         cutoff = now_ms - retention_ms
-        bodies = items = 0
+        old = quota = items = 0
         with self.db.transaction() as cur:
             cur.execute(
                 "DELETE FROM dead_letters WHERE body_id IN"
@@ -124,10 +131,10 @@ class DeadLetters:
             )
             items += max(cur.rowcount, 0)
             cur.execute("DELETE FROM dead_letter_bodies WHERE received_ms < ?", (cutoff,))
-            bodies += max(cur.rowcount, 0)
+            old += max(cur.rowcount, 0)
             cur.execute("DELETE FROM dead_letters WHERE body_id IS NULL AND received_ms < ?", (cutoff,))
-            legacy = max(cur.rowcount, 0)
-            bodies, items = bodies + legacy, items + legacy
+            legacy = max(cur.rowcount, 0)  # rows from before migration 4 carry their own raw
+            old, items = old + legacy, items + legacy
             cur.execute(
                 "SELECT owner FROM dead_letter_bodies GROUP BY owner HAVING SUM(size_bytes) > ?",
                 (quota_bytes,),
@@ -153,8 +160,8 @@ class DeadLetters:
                 cur.execute(
                     "DELETE FROM dead_letter_bodies WHERE owner = ? AND id <= ?", (owner, last_dropped)
                 )
-                bodies += max(cur.rowcount, 0)
-        return Dropped(bodies, items)
+                quota += max(cur.rowcount, 0)
+        return Dropped(old, quota, items)
 
     def usage(self) -> dict[str, int]:
         """Bytes held per owner (what the quota is checked against)."""

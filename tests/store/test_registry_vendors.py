@@ -117,7 +117,7 @@ def test_retention_drops_the_old_and_quota_the_oldest(reg: SqlRegistry) -> None:
     assert usage["acme"] <= 3500 and usage["rival"] > 1000  # rival is under its own quota: untouched
     kept = [r["raw"][:1] for r in reg.dead_letters(vendor="acme")]
     assert kept == [b"H", b"I", b"J"]  # the newest three bodies of acme; the oldest went first
-    assert dropped.bodies == 1 + 7 and dropped.items == 2 + 7
+    assert (dropped.by_retention, dropped.by_quota, dropped.items) == (1, 7, 2 + 7)
     again = reg.deadletters.prune(now_ms=now, retention_ms=30 * day_ms, quota_bytes=3500)
     assert (again.bodies, again.items) == (0, 0)
 
