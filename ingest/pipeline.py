@@ -113,7 +113,7 @@ class Pipeline:
         """Per-sensor intervals from the registry, refreshed every ``rules_ttl_s``."""
         now = self._clock()
         if self._rules is None or now - self._rules_at > self._rules_ttl_s:
-            sensors = self.registry.list_sensors()
+            sensors = self.registry.list_sensors(include_retired=True)  # a retired sensor may still send
             self._rules = SensorRules(
                 intervals_s={s.sensor_id: s.interval_s for s in sensors if s.interval_s}
             )

@@ -1,7 +1,13 @@
-"""Admin: create and edit sensors (placing auto-registered ones), and API keys."""
+"""Admin: create, edit (placing auto-registered ones), retire, reinstate and delete sensors, and API keys.
+
+Retiring keeps a sensor's data and registry entry but takes it out of current answers: sensor lists, the
+compliance table, health, and the residents' page and public API (404 there). Deleting removes the registry
+entry of a retired sensor; its readings stay in the reading store (docs/api.md "Retire or delete a sensor").
+"""
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query
@@ -9,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from noiselab.api.auth import KeysDep, RequireAdmin
-from noiselab.api.deps import RegistryDep
+from noiselab.api.deps import RegistryDep, StoreDep
 from noiselab.api.openapi import problems
 from noiselab.api.routes.audit import actor_of
 from noiselab.api.views.query import SENSOR_ID
@@ -103,6 +109,76 @@ def patch_sensor(
     registry.upsert_sensor(sensor)
     registry.audit.record(actor_of(caller), "sensor.update", f"sensor:{sensor_id}", changes)
     return sensor.as_dict()
+
+
+def _registered(registry: Any, sensor_id: str) -> Sensor:
+    sensor = registry.get_sensor(sensor_id)
+    if sensor is None:
+        raise UnknownSensor(f"no sensor {sensor_id!r} in the registry")
+    return sensor
+
+
+@router.post(
+    "/v1/sensors/{sensor_id}/retire",
+    summary="Retire a sensor (admin): it keeps its data but leaves current answers",
+    description="A retired sensor stays readable by id (daily, levels, events; `retired: true`) but leaves "
+    "sensor lists (`?include_retired=true` shows it), compliance, health and the residents' page. 409 when "
+    "it is already retired; `POST .../reinstate` undoes it.",
+    responses=problems(409),
+)
+def retire_sensor(caller: RequireAdmin, registry: RegistryDep, sensor_id: str = SENSOR_ID) -> dict[str, Any]:
+    sensor = _registered(registry, sensor_id)
+    if not registry.retire_sensor(sensor_id, at_ms=int(time.time() * 1000)):
+        raise HTTPException(
+            409, f"sensor {sensor_id!r} is already retired (since retired_ms={sensor.retired_ms})"
+        )
+    registry.audit.record(actor_of(caller), "sensor.retire", f"sensor:{sensor_id}")
+    return _registered(registry, sensor_id).as_dict()
+
+
+@router.post(
+    "/v1/sensors/{sensor_id}/reinstate",
+    summary="Bring a retired sensor back into current answers (admin)",
+    responses=problems(409),
+)
+def reinstate_sensor(
+    caller: RequireAdmin, registry: RegistryDep, sensor_id: str = SENSOR_ID
+) -> dict[str, Any]:
+    _registered(registry, sensor_id)
+    if not registry.reinstate_sensor(sensor_id):
+        raise HTTPException(409, f"sensor {sensor_id!r} is not retired")
+    registry.audit.record(actor_of(caller), "sensor.reinstate", f"sensor:{sensor_id}")
+    return _registered(registry, sensor_id).as_dict()
+
+
+@router.delete(
+    "/v1/sensors/{sensor_id}",
+    summary="Delete a retired sensor's registry entry (admin); its readings are kept",
+    description="Only a retired sensor can be deleted (409 otherwise: retire it first). The registry entry "
+    "goes (name, place, target, owner); **the stored readings are not deleted**: they stay in the reading "
+    "store, readable by id with an engineer key and exported by `noiselab export`, but in no list, "
+    "compliance table or public answer. `readings_kept` says whether there are any. Readings sent later "
+    "under the same id register it anew, owned by the first vendor that writes them.",
+    responses=problems(409),
+)
+def delete_sensor(
+    caller: RequireAdmin, registry: RegistryDep, store: StoreDep, sensor_id: str = SENSOR_ID
+) -> dict[str, Any]:
+    sensor = _registered(registry, sensor_id)
+    if not sensor.retired:
+        raise HTTPException(409, f"sensor {sensor_id!r} is not retired; retire it first (POST .../retire)")
+    kept = store.latest(sensor_id) is not None
+    registry.delete_sensor(sensor_id)
+    registry.audit.record(
+        actor_of(caller), "sensor.delete", f"sensor:{sensor_id}", {**sensor.as_dict(), "readings_kept": kept}
+    )
+    detail = (
+        "registry entry deleted; the stored readings are kept in the reading store (orphans: readable by id, "
+        "in no list or public answer)"
+        if kept
+        else "registry entry deleted; there were no stored readings"
+    )
+    return {"sensor_id": sensor_id, "deleted": True, "readings_kept": kept, "detail": detail}
 
 
 class KeyIn(BaseModel):

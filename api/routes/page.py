@@ -84,14 +84,14 @@ def index(settings: SettingsDep) -> HTMLResponse:
 @router.get("/sensors/{sensor_id}", response_class=HTMLResponse)
 def sensor_page(registry: RegistryDep, settings: SettingsDep, sensor_id: str = SensorId) -> HTMLResponse:
     sensor = registry.get_sensor(sensor_id)
-    ok = sensor is not None and sensor.public
+    ok = sensor is not None and sensor.public and not sensor.retired
     return _page("sensor.html", settings.map_tile_url, status=200 if ok else 404)
 
 
 @router.get("/embed/{sensor_id}", response_class=HTMLResponse)
 def embed(registry: RegistryDep, settings: SettingsDep, sensor_id: str = SensorId) -> HTMLResponse:
     sensor = registry.get_sensor(sensor_id)
-    ok = sensor is not None and sensor.public
+    ok = sensor is not None and sensor.public and not sensor.retired
     return _page("embed.html", settings.map_tile_url, framable=True, status=200 if ok else 404)
 
 

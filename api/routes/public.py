@@ -57,7 +57,7 @@ ResidentsDep = Annotated[Residents, Depends(_residents)]
 
 def _public_sensor(registry: Registry, sensor_id: str) -> Sensor:
     sensor = registry.get_sensor(sensor_id)
-    if sensor is None or not sensor.public:
+    if sensor is None or not sensor.public or sensor.retired:
         raise UnknownSensor(f"no public sensor {sensor_id!r}")
     return sensor
 

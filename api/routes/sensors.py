@@ -7,9 +7,9 @@ were auto-registered from data (``placed: false``).
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 
 from noiselab.api.auth import Caller
 from noiselab.api.current import current_view
@@ -24,11 +24,21 @@ router = APIRouter(prefix="/v1/sensors", tags=["sensors"])
 
 @router.get("", summary="Sensors in the registry (public sensors only without an engineer key)")
 def list_sensors(
-    request: Request, registry: RegistryDep, store: StoreDep, settings: SettingsDep, caller: Caller
+    request: Request,
+    registry: RegistryDep,
+    store: StoreDep,
+    settings: SettingsDep,
+    caller: Caller,
+    include_retired: Annotated[
+        bool, Query(description="Also retired sensors (engineer key; they are left out by default)")
+    ] = False,
 ) -> list[dict[str, Any]]:
     """With an engineer key each sensor also carries ``health``: its status, the checks that are not ok,
-    and whether its levels are doubtful now (docs/alerts.md); computed at most once a minute."""
-    sensors = registry.list_sensors(public_only=not caller.engineer)
+    and whether its levels are doubtful now (docs/alerts.md); computed at most once a minute. Retired
+    sensors are left out (``retired: true`` with ``?include_retired=true``, engineer key)."""
+    sensors = registry.list_sensors(
+        public_only=not caller.engineer, include_retired=include_retired and caller.engineer
+    )
     if not caller.engineer:
         return [s.as_dict() for s in sensors]
     cache = health_cache(request.app)

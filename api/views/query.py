@@ -61,12 +61,13 @@ def date_range_ms(start: date, end: date, tz: str, *, max_days: int, day_start_h
 
 
 def visible_sensor(registry: Registry, store: ReadingStore, caller: Principal, sensor_id: str) -> Sensor:
-    """The sensor if the caller may see it: engineers see every sensor, the public only public ones."""
+    """The sensor if the caller may see it: engineers see every sensor, the public only public ones that are
+    not retired."""
     sensor = registry.get_sensor(sensor_id)
     if sensor is None and caller.engineer and store.latest(sensor_id) is not None:
         sensor = Sensor(sensor_id)  # data without a registry entry: visible to engineers as unplaced
-    if sensor is None or not (sensor.public or caller.engineer):
-        raise UnknownSensor(f"no sensor {sensor_id!r}")
+    if sensor is None or not ((sensor.public and not sensor.retired) or caller.engineer):
+        raise UnknownSensor(f"no sensor {sensor_id!r}")  # retired: engineers only (its data stays readable)
     return sensor
 
 

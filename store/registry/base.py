@@ -29,9 +29,14 @@ class Sensor:
     public: bool = False
     placed: bool = False
     created_ms: int = 0
+    retired_ms: int | None = None  # retired: keeps its data, leaves current answers and the residents' page
+
+    @property
+    def retired(self) -> bool:
+        return self.retired_ms is not None
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "retired": self.retired}
 
 
 SENSOR_FIELDS = tuple(f.name for f in fields(Sensor))
@@ -73,10 +78,18 @@ class ApiKey:
 
 
 class SensorRegistry(Protocol):
+    """Sensors. ``list_sensors`` leaves retired sensors out unless ``include_retired``; ``get_sensor`` finds
+    them (their data stays readable). ``upsert_sensor`` never changes ``retired_ms``: ``retire_sensor`` and
+    ``reinstate_sensor`` do (False when already in that state or unknown). ``delete_sensor`` removes the
+    registry entry only (the reading store keeps the readings)."""
+
     def get_sensor(self, sensor_id: str) -> Sensor | None: ...
-    def list_sensors(self, *, public_only: bool = False) -> list[Sensor]: ...
+    def list_sensors(self, *, public_only: bool = False, include_retired: bool = False) -> list[Sensor]: ...
     def upsert_sensor(self, sensor: Sensor) -> None: ...
     def ensure_sensors(self, sensor_ids: Iterable[str], *, vendor: str | None = None) -> None: ...
+    def retire_sensor(self, sensor_id: str, *, at_ms: int) -> bool: ...
+    def reinstate_sensor(self, sensor_id: str) -> bool: ...
+    def delete_sensor(self, sensor_id: str) -> bool: ...
 
 
 class DeadLetterRegistry(Protocol):

@@ -230,6 +230,13 @@ CREATE TABLE IF NOT EXISTS audit_log (
 CREATE INDEX IF NOT EXISTS audit_log_target ON audit_log (target, id);
 """,
     ),
+    Migration(
+        5,
+        "retired sensors (#14): keep their data, leave current answers",
+        """
+ALTER TABLE sensors ADD COLUMN retired_ms {bigint};
+""",
+    ),
 ]
 
 

@@ -215,4 +215,4 @@ def test_405_allow_names_every_method_of_the_path(api: Api) -> None:
     assert r.status_code == 405
     assert set(r.headers["allow"].replace(" ", "").split(",")) == {"GET", "POST"}
     r = api.send("PUT", "/v1/sensors/pub-1", "admin")
-    assert set(r.headers["allow"].replace(" ", "").split(",")) == {"GET", "PATCH"}
+    assert set(r.headers["allow"].replace(" ", "").split(",")) == {"GET", "PATCH", "DELETE"}
