@@ -5,7 +5,13 @@ the broker (max_queued_messages 0, so none is dropped), then the subscriber reco
 it takes to drain the queue. Baseline: a bare paho subscriber (QoS 1, automatic acknowledgement, no
 decoding, no store) in the same run; the ratio collector / baseline is what the numbers mean elsewhere.
 
-    .venv/bin/python bench/bench_collector.py [--messages 20000] [--batch 60]
+Scale-out case (``--shared``): one and then two collector *processes* on one MQTT 5 shared subscription
+(``$share/bench/...``), writing one SqliteStore file, drain the same queued single-reading messages; the
+ratio two / one, measured in the same run, is the scale-out figure. Each process first creates its
+persistent session and stops, the messages are queued on the broker, then every process is told to go at
+once and the clock runs until the store holds every reading.
+
+    .venv/bin/python bench/bench_collector.py [--messages 20000] [--batch 60] [--shared]
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import getpass
 import json
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -148,6 +155,75 @@ def collector_run(port: int, n_readings: int, tmp: Path, tag: str) -> float:
     return elapsed
 
 
+def shared_worker(port: int, db: Path, client_id: str) -> None:
+    """In a child process: create the session, say "ready", wait for "go", then collect until killed."""
+    store, registry = SqliteStore(db), SqliteRegistry(db.with_name("registry.db"))
+    cfg = CollectorConfig(
+        url=f"mqtt://127.0.0.1:{port}",
+        client_id=client_id,
+        sources=("native",),
+        shared_group=client_id.rsplit("-", 1)[0],  # one group per run: old sessions stay subscribed
+    )
+    first = Collector(cfg, store, registry)
+    first.start()
+    first.stop()
+    print("ready", flush=True)
+    sys.stdin.readline()
+    Collector(cfg, store, registry).start()
+    sys.stdin.readline()  # the parent closes stdin when done
+
+
+def stored(db: Path) -> int:
+    with sqlite3.connect(db, timeout=30) as conn:
+        return int(conn.execute("SELECT count(*) FROM readings").fetchone()[0])
+
+
+def shared_run(port: int, tmp: Path, n_processes: int, msgs: list[tuple[str, bytes]], tag: str) -> float:
+    """Seconds for ``n_processes`` collectors on one shared subscription to store every message."""
+    db = tmp / f"shared-{tag}" / "noise.db"
+    db.parent.mkdir()
+    SqliteStore(db).close()  # schema first, so the workers do not race to create it
+    script = Path(__file__).resolve()
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(script), "--worker", str(port), str(db), f"bench-{tag}-{i}"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(n_processes)
+    ]
+    try:
+        for p in procs:
+            assert p.stdout is not None and p.stdout.readline().strip() == "ready"
+        publish(port, msgs)
+        t = time.perf_counter()
+        for p in procs:
+            assert p.stdin is not None
+            p.stdin.write("go\n")
+            p.stdin.flush()
+        while stored(db) < len(msgs):
+            if time.perf_counter() - t > 600:
+                raise RuntimeError(f"{n_processes} collectors stored {stored(db)}/{len(msgs)}")
+            time.sleep(0.02)
+        return time.perf_counter() - t
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
+
+
+def shared_case(port: int, tmp: Path, n_messages: int, rounds: int = 2) -> None:
+    msgs = payloads(n_messages, 1, time.time() - 86400 * 3)
+    for r in range(rounds):  # alternate, so that load from elsewhere hits both alike
+        one = n_messages / shared_run(port, tmp, 1, msgs, f"one{r}")
+        two = n_messages / shared_run(port, tmp, 2, msgs, f"two{r}")
+        print(
+            f"shared subscription, {n_messages} single-reading messages: 1 process {one:,.0f} readings/s, "
+            f"2 processes {two:,.0f} readings/s; ratio two/one {two / one:.2f}"
+        )
+
+
 def case(port: int, tmp: Path, n_messages: int, batch: int) -> None:
     msgs = payloads(n_messages, batch, time.time() - 86400 * 3)
     n_readings = n_messages * batch
@@ -169,13 +245,22 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--messages", type=int, default=20000)
     ap.add_argument("--batch", type=int, default=60, help="readings per message in the batch case")
+    ap.add_argument("--shared", action="store_true", help="also: 1 vs 2 collector processes, shared")
+    ap.add_argument("--only-shared", action="store_true", help="only the shared-subscription case")
+    ap.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)  # internal: port, db, client id
     args = ap.parse_args()
+    if args.worker:
+        shared_worker(int(args.worker[0]), Path(args.worker[1]), args.worker[2])
+        return
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         proc, port = start_broker(tmp)
         try:
-            case(port, tmp, args.messages, 1)
-            case(port, tmp, max(args.messages // 10, 1), args.batch)
+            if not args.only_shared:
+                case(port, tmp, args.messages, 1)
+                case(port, tmp, max(args.messages // 10, 1), args.batch)
+            if args.shared or args.only_shared:
+                shared_case(port, tmp, args.messages)
         finally:
             proc.terminate()
             proc.wait(10)
