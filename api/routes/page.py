@@ -11,12 +11,13 @@ be framed by any site; the other pages only by this origin.
 from __future__ import annotations
 
 from pathlib import Path as FsPath
+from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse, Response
 
-from noiselab.api.catalog import page_script
+from noiselab.api.catalog import Lang, page_script
 from noiselab.api.deps import RegistryDep, SettingsDep
 
 router = APIRouter(tags=["residents"], include_in_schema=False)
@@ -76,20 +77,29 @@ def _page(name: str, tile_url: str, *, framable: bool = False, status: int = 200
     return HTMLResponse(_static(name), status_code=status, headers=headers)
 
 
+# The pages read ``?lang=`` in the browser (app.js); it is declared here so that strict query strings
+# (api/strict.py) accept it, and an unknown language is a 422 like everywhere else.
+PageLang = Annotated[Lang | None, Query(description="Language of the page (else the browser's choice)")]
+
+
 @router.get("/", response_class=HTMLResponse)
-def index(settings: SettingsDep) -> HTMLResponse:
+def index(settings: SettingsDep, lang: PageLang = None) -> HTMLResponse:
     return _page("index.html", settings.map_tile_url)
 
 
 @router.get("/sensors/{sensor_id}", response_class=HTMLResponse)
-def sensor_page(registry: RegistryDep, settings: SettingsDep, sensor_id: str = SensorId) -> HTMLResponse:
+def sensor_page(
+    registry: RegistryDep, settings: SettingsDep, sensor_id: str = SensorId, lang: PageLang = None
+) -> HTMLResponse:
     sensor = registry.get_sensor(sensor_id)
     ok = sensor is not None and sensor.public and not sensor.retired
     return _page("sensor.html", settings.map_tile_url, status=200 if ok else 404)
 
 
 @router.get("/embed/{sensor_id}", response_class=HTMLResponse)
-def embed(registry: RegistryDep, settings: SettingsDep, sensor_id: str = SensorId) -> HTMLResponse:
+def embed(
+    registry: RegistryDep, settings: SettingsDep, sensor_id: str = SensorId, lang: PageLang = None
+) -> HTMLResponse:
     sensor = registry.get_sensor(sensor_id)
     ok = sensor is not None and sensor.public and not sensor.retired
     return _page("embed.html", settings.map_tile_url, framable=True, status=200 if ok else 404)
