@@ -46,7 +46,9 @@ class TtlCache:
         self._items: dict[Hashable, tuple[float, Any]] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, compute: Callable[[], T]) -> T:
+    def get(self, key: Hashable, compute: Callable[[], T], *, ttl_s: Callable[[T], float] | None = None) -> T:
+        """The cached value of ``key``, else ``compute()``, kept ``ttl_s(value)`` seconds when given (a day
+        that may still fill in, from a backfill or a late sensor, is kept only briefly)."""
         now = time.monotonic()
         with self._lock:
             hit = self._items.get(key)
@@ -58,7 +60,7 @@ class TtlCache:
                 self._items = {k: v for k, v in self._items.items() if v[0] > now}
                 if len(self._items) >= self.max_items:
                     self._items.clear()
-            self._items[key] = (now + self.ttl_s, value)
+            self._items[key] = (now + (ttl_s(value) if ttl_s else self.ttl_s), value)
         return value
 
 
@@ -172,7 +174,7 @@ class Residents:
                 "events_70": len(ev),
             }
 
-        return self.cache.get(("night", sensor.sensor_id, start), compute)
+        return self.cache.get(("night", sensor.sensor_id, start), compute, ttl_s=self._ttl_for)
 
     def day(self, sensor: Sensor, d: date) -> dict[str, Any] | None:
         """The daily record of local date ``d`` (SPEC §5 keys, levels rounded), or None without readings.
@@ -209,7 +211,13 @@ class Residents:
             recs = [r for r in table.to_records(decimals=1) if r["date"] == d.isoformat()]
             return recs[0] if recs and recs[0]["coverage"] else None
 
-        return self.cache.get(("day", sensor.sensor_id, d.toordinal()), compute)
+        return self.cache.get(("day", sensor.sensor_id, d.toordinal()), compute, ttl_s=self._ttl_for)
+
+    def _ttl_for(self, result: dict[str, Any] | None) -> float:
+        """Complete days and nights do not change: kept the cache's time. One with little or no data may
+        still be filling in (history being backfilled, a sensor sending late): kept only 10 s."""
+        complete = result is not None and result.get("coverage", 0.0) >= self.settings.coverage_threshold
+        return self.cache.ttl_s if complete else min(10.0, self.cache.ttl_s)
 
     def day_view(self, sensor: Sensor, d: date, target: Target) -> dict[str, Any]:
         rec = self.day(sensor, d) or {}

@@ -21,8 +21,9 @@ from noiselab.cli.wiring import (
 )
 from noiselab.domain.errors import StoreUnavailable
 from noiselab.domain.settings import Settings
+from noiselab.ingest.backfill import Backfill
 from noiselab.ingest.broker import EmbeddedBroker
-from noiselab.ingest.collector import MqttTarget, make_client
+from noiselab.ingest.collector import Collector, MqttTarget, make_client
 from noiselab.ingest.simulator import Simulator, sim_sensors
 from noiselab.store.base import ReadingStore
 from noiselab.store.registry import Registry, Sensor
@@ -68,7 +69,7 @@ def run(settings: Settings, *, collector: bool, api: bool) -> None:
     signal.signal(signal.SIGTERM, _exit)
     signal.signal(signal.SIGINT, _exit)
     evaluators: list[Evaluator] = []  # the alert evaluator of an API process (a registry lease picks one)
-    broker = coll = sim = None
+    broker = coll = sim = backfill = None
     try:
         if (collector or settings.simulate) and settings.embedded_broker:
             broker = EmbeddedBroker(settings.embedded_broker_host, settings.embedded_broker_port)
@@ -82,7 +83,7 @@ def run(settings: Settings, *, collector: bool, api: bool) -> None:
                 retention = threading.Thread(target=retention_loop, args=(store, stop), daemon=True)
                 retention.start()
         if settings.simulate:
-            sim = start_simulator(settings, registry)
+            sim, backfill = start_simulator(settings, registry, coll)
         from noiselab.api.app import create_app, create_ops_app
 
         # the API, or for `collect` alone only /health, /ready and /metrics on the same host and port
@@ -128,6 +129,8 @@ def run(settings: Settings, *, collector: bool, api: bool) -> None:
     finally:
         for evaluator in evaluators:
             evaluator.stop()
+        if backfill:
+            backfill.stop()
         if sim:
             sim.stop()
         if coll:
@@ -155,13 +158,31 @@ def retention_loop(store: ReadingStore, stop: threading.Event, every_s: float = 
         stop.wait(every_s)
 
 
-def start_simulator(settings: Settings, registry: Registry) -> Simulator:
+def start_simulator(
+    settings: Settings, registry: Registry, collector: Collector | None = None
+) -> tuple[Simulator, Backfill | None]:
+    """Live simulated sensors, after (and beside) a backfill of recent history at full speed."""
     sensors = register_simulated(registry, settings)
+    now_s = int(time.time())
     client = make_client(collector_config(settings), client_id="noiselab-simulator", manual_ack=False)
+    client.max_queued_messages_set(0)
     target = MqttTarget.parse(settings.effective_mqtt_url)
     client.connect(target.host, target.port)
     client.loop_start()
-    sim = Simulator(client, sensors, vendor=settings.simulate_vendor, tz=settings.tz)
+    sim = Simulator(client, sensors, vendor=settings.simulate_vendor, tz=settings.tz, start_s=now_s)
+    backfill = None
+    if settings.simulate_backfill_days > 0:
+        backfill = Backfill(
+            client,
+            sensors,
+            vendor=settings.simulate_vendor,
+            days=settings.simulate_backfill_days,
+            state_file=settings.data_dir / "simulator-history.json",
+            now_s=now_s,
+            tz=settings.tz,
+            acked=(lambda: collector.acked) if collector is not None else None,
+        )
+        backfill.start()
     sim.start()
-    log.info("simulating %d sensors", len(sensors))
-    return sim
+    log.debug("simulating %d sensors", len(sensors))
+    return sim, backfill
