@@ -31,7 +31,9 @@ def test_keys_create_prints_the_key_alone_on_the_last_line_and_it_works(tmp_path
 
     listed = runner.invoke(main, ["keys", "list", "--data-dir", str(tmp_path)])
     assert listed.exit_code == 0 and "engineer" in listed.output and key not in listed.output
-    key_id = listed.output.split("\t")[0]
+    header, *rows = listed.output.splitlines()
+    assert header.split("\t") == ["id", "role", "vendor", "key", "created", "state", "label"]
+    key_id = rows[0].split("\t")[0]
     revoked = runner.invoke(main, ["keys", "revoke", key_id, "--data-dir", str(tmp_path)])
     assert revoked.exit_code == 0, revoked.output
     assert client.get("/v1/sensors/hidden-1", headers={"X-API-Key": key}).status_code == 401

@@ -36,6 +36,8 @@ def list_keys(settings: Settings) -> None:
     rows = _open(settings).list()
     if not rows:
         click.echo("no keys")
+        return
+    click.echo("id\trole\tvendor\tkey\tcreated\tstate\tlabel")
     for k in rows:
         state = "active" if k.active else f"revoked {_when(k.revoked_ms)}"
         click.echo(
