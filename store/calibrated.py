@@ -1,16 +1,17 @@
 """A reading store that applies field calibration offsets on read (``registry.history``), never on write.
 
-Every level a reader gets (``read``, ``latest``, ``rollups``) has the offset in force at its start added
-(:func:`noiselab.processing.calibration.offsets_at`): raw readings each by their own start, hourly rollups by
-the hour's start (a check made in the middle of an hour applies from the next hour in rollup-based
-answers: daily and annual values, compliance). Writes and everything else pass straight through, so the
-stored readings stay as the sensor sent them.
+Every level a reader gets (``read``, ``latest``, ``rollups``, ``minute_levels``) has the offset in force at
+its start added (:func:`noiselab.processing.calibration.offsets_at`): raw readings each by their own start,
+minute buckets by the minute, hourly rollups by the hour's start (a check made in the middle of an hour
+applies from the next hour in rollup-based answers: daily and annual values, compliance). Writes and
+everything else pass straight through, so the stored readings stay as the sensor sent them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,7 @@ import numpy as np
 from noiselab.domain.readings import Reading
 from noiselab.processing.calibration import offsets_at
 from noiselab.processing.rollups import Rollups
-from noiselab.store.base import ReadingColumns, ReadingStore, WriteResult
+from noiselab.store.base import LevelBuckets, ReadingColumns, ReadingStore, WriteResult
 from noiselab.store.registry.base import HistoryRegistry
 
 
@@ -88,8 +89,22 @@ class CalibratedStore:
                 out = ReadingColumns(*(np.asarray(getattr(out, f))[:limit] for f in _COLUMNS))
         return out
 
-    def rollups(self, sensor_id: str, start_ms: int, end_ms: int) -> Rollups:
-        r = self.inner.rollups(sensor_id, start_ms, end_ms)
+    # Optional capabilities stay optional: a store without hourly or minute rollups (or a test that
+    # removes them) shows ``None`` here too, and the views fall back to raw readings.
+    @property
+    def rollups(self) -> Callable[[str, int, int], Rollups] | None:
+        inner = getattr(self.inner, "rollups", None)
+        return None if inner is None else partial(self._rollups, inner)
+
+    @property
+    def minute_levels(self) -> Callable[..., LevelBuckets] | None:
+        inner = getattr(self.inner, "minute_levels", None)
+        return None if inner is None else partial(self._minute_levels, inner)
+
+    def _rollups(
+        self, inner: Callable[[str, int, int], Rollups], sensor_id: str, start_ms: int, end_ms: int
+    ) -> Rollups:
+        r = inner(sensor_id, start_ms, end_ms)
         off = self._offsets(sensor_id, r.bucket_s.astype(np.float64)) if len(r) else None
         if off is None or not np.any(off):
             return r
@@ -100,6 +115,23 @@ class CalibratedStore:
             lafmax=r.lafmax + off,
             lcpeak=r.lcpeak + off,
             hist_bin=np.clip(r.hist_bin.astype(np.int64) + steps[r.hist_row], 0, 2000).astype(np.int16),
+        )
+
+    def _minute_levels(
+        self,
+        inner: Callable[..., LevelBuckets],
+        sensor_id: str,
+        start_ms: int,
+        end_ms: int,
+        *,
+        bucket_s: int = 60,
+    ) -> LevelBuckets:
+        b = inner(sensor_id, start_ms, end_ms, bucket_s=bucket_s)
+        off = self._offsets(sensor_id, b.bucket_s.astype(np.float64)) if len(b) else None
+        if off is None or not np.any(off):
+            return b
+        return replace(
+            b, energy=b.energy * np.power(10.0, off / 10.0), lafmax=b.lafmax + off, lcpeak=b.lcpeak + off
         )
 
     def __getattr__(self, name: str) -> Any:  # sensor_ids, apply_retention, ping, close, store extras

@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -85,7 +85,7 @@ class Evaluator:
         clock: Callable[[], float] = time.time,
         senders: dict[str, Sender] | None = None,
     ) -> None:
-        self.store: ReadingStore = CalibratedStore(store, registry.history)  # offsets on read
+        self.store = cast(ReadingStore, CalibratedStore(store, registry.history))  # offsets on read
         self.registry = registry
         self.settings = settings
         self.clock = clock
