@@ -153,6 +153,10 @@ def test_a_calibration_offset_applies_on_read_from_its_time_and_never_rewrites_r
     rows = body["rows"] if isinstance(body, dict) else body
     key = "laeq" if "laeq" in rows[0] else "laeq_db"
     assert [r[key] for r in rows] == [60.0, 59.4]
+    url = "/v1/sensors/vb-01/levels?start=2026-06-10T08:58:00Z&end=2026-06-10T09:02:00Z&interval=1min"
+    body = lab.send("GET", url, role="engineer").json()
+    rows = body["rows"] if isinstance(body, dict) else body
+    assert [r[key] for r in rows] == [60.0, 60.0, 59.4, 59.4]
     raw = lab.store.read("vb-01", int(start * 1000), int(T0 * 1000))
     assert set(raw.laeq.tolist()) == {60.0}  # stored as sent
     latest = lab.send("GET", "/v1/sensors/vb-01/current", role="engineer").json()
