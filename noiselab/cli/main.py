@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from noiselab import __version__
+from noiselab.cli.report.words import DEFAULT_LANG, LANGS  # the report's languages, from its catalogs
 from noiselab.ingest.decoders import FORMATS  # the declared formats (about 20 ms to import)
 
 _CONFIG = click.option(
@@ -319,7 +320,14 @@ def export(
 @click.option("--target", "target_id", default=None, help="Limit-value preset id; default the sensor's.")
 @click.option("--scheme", default=None, help="Period scheme dk, eu or ldn (NOISELAB_SCHEME, default dk).")
 @click.option("--tz", default=None, help="Time zone of the local days (NOISELAB_TZ).")
-@click.option("--pdf", is_flag=True, help="Also write FILE.pdf (summary and charts).")
+@click.option("--pdf", is_flag=True, help="Also write FILE.pdf (one-page summary with limits, then charts).")
+@click.option(
+    "--lang",
+    type=click.Choice(LANGS),
+    default=DEFAULT_LANG,
+    show_default=True,
+    help="Language of the report (catalogs in noiselab/cli/report/catalogs).",
+)
 def report(
     trial_id: str | None,
     sensor_id: str | None,
@@ -330,6 +338,7 @@ def report(
     scheme: str | None,
     tz: str | None,
     pdf: bool,
+    lang: str,
     **flags: object,
 ) -> None:
     """A compliance report for a sensor and period, with charts (HTML, PNG, optional PDF).
@@ -360,6 +369,7 @@ def report(
         out_path=out_path,
         target_id=target_id,
         pdf=pdf,
+        lang=lang,
     )
 
 

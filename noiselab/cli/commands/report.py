@@ -8,64 +8,72 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from noiselab.cli.report import charts
-from noiselab.cli.report.data import EVENT_THRESHOLDS, ReportData, ReportRequest, gather
+from noiselab.cli.report.data import ReportData, ReportRequest, gather
 from noiselab.cli.report.html import render
+from noiselab.cli.report.summary import summary_page
+from noiselab.cli.report.words import DEFAULT_LANG, Words
 
 
-def figures(d: ReportData) -> dict[str, Figure]:
+def figures(d: ReportData, words: Words | None = None) -> dict[str, Figure]:
     """The report's charts by file stem, in display order."""
-    limit = d.lden_limit
+    w = words or Words()
+    facade = d.sensor.facade
     return {
         "lden": charts.lden_chart(
             d.days,
-            d.daily["lden"],
+            d.free_field("lden"),
             d.daily["valid"],
-            limit_db=limit.value_db if limit else None,
-            limit_label=limit.profile_id if limit else "",
+            limits=d.limits,
+            words=w,
+            measured_db=d.daily["lden"] if facade else None,
+            correction_db=d.request.facade_correction_db,
         ),
-        "hourly": charts.hourly_chart(d.hourly_db, d.scheme),
-        "events": charts.events_chart(d.days, d.daily, thresholds=EVENT_THRESHOLDS),
+        "hourly": charts.hourly_chart(d.hourly_db, d.scheme, words=w),
+        "events": charts.events_chart(
+            d.days, d.daily, thresholds=d.request.event_thresholds, params=d.request.events, words=w
+        ),
         "coverage": charts.coverage_chart(
-            d.days, d.daily["coverage"], threshold=d.request.coverage_threshold
+            d.days, d.daily, d.scheme, threshold=d.request.coverage_threshold, words=w
         ),
     }
 
 
-TITLES = {
-    "lden": "Daily Lden against the limit",
-    "hourly": "Hourly profile",
-    "events": "Loud events per night",
-    "coverage": "Coverage",
-}
-
-
-def write(d: ReportData, out_path: Path, *, pdf: bool = False) -> list[Path]:
-    """Write the HTML and the PNG charts beside it (``<stem>-<chart>.png``); returns every file written."""
+def write(d: ReportData, out_path: Path, *, pdf: bool = False, lang: str = DEFAULT_LANG) -> list[Path]:
+    """Write the HTML and the PNG charts beside it (``<stem>-<chart>.png``), and with ``pdf`` a PDF whose
+    first page is the one-page summary with the limit table; returns every file written."""
+    words = Words(lang)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    figs = figures(d)
+    figs = figures(d, words)
     pngs = {name: charts.png(fig) for name, fig in figs.items()}
     written = []
     for name, png in pngs.items():
         path = out_path.with_name(f"{out_path.stem}-{name}.png")
         path.write_bytes(png)
         written.append(path)
-    out_path.write_text(render(d, {TITLES[k]: v for k, v in pngs.items()}), encoding="utf-8")
+    titled = {figs[k].axes[0].get_title(loc="left"): v for k, v in pngs.items()}
+    out_path.write_text(render(d, titled, words), encoding="utf-8")
     written.insert(0, out_path)
     if pdf:
-        written.append(_pdf(d, figs, out_path.with_suffix(".pdf")))
+        written.append(_pdf(d, figs, out_path.with_suffix(".pdf"), words))
     return written
 
 
-def _pdf(d: ReportData, figs: dict[str, Figure], path: Path) -> Path:
+def _pdf(d: ReportData, figs: dict[str, Figure], path: Path, words: Words) -> Path:
     from matplotlib.backends.backend_pdf import PdfPages
 
     from noiselab import __version__
 
     with PdfPages(path) as pdf:
+        pdf.savefig(summary_page(d, words))
         for fig in figs.values():
             pdf.savefig(fig)
         info = pdf.infodict()
-        info["Title"] = f"Noise report {d.request.sensor_id} {d.request.first_day}..{d.request.last_day}"
+        info["Title"] = words(
+            "pdf_title",
+            sensor_id=d.request.sensor_id,
+            first=d.request.first_day.isoformat(),
+            last=d.request.last_day.isoformat(),
+        )
         info["Subject"] = f"noiselab {__version__}; input SHA-256 {d.input_sha256}"
     return path
 
@@ -79,9 +87,11 @@ def run(
     out_path: Path,
     target_id: str | None,
     pdf: bool,
+    lang: str = DEFAULT_LANG,
 ) -> list[Path]:
     import click
 
+    from noiselab.api.options import options_from_settings
     from noiselab.cli.wiring import configure_logging, open_registry, open_store
     from noiselab.domain.settings import Settings
 
@@ -93,15 +103,18 @@ def run(
         raise click.BadParameter(f"--start/--end must be dates YYYY-MM-DD: {exc}") from exc
     if last < first:
         raise click.BadParameter("--end must not be before --start")
+    options = options_from_settings(settings)  # the API's defaults: day start, events, coverage
     req = ReportRequest(
         sensor_id=sensor_id,
         first_day=first,
         last_day=last,
         scheme=settings.scheme,
-        tz=settings.tz,
-        coverage_threshold=settings.coverage_threshold,
-        facade_correction_db=settings.facade_correction_db,
+        tz=options.tz,
+        coverage_threshold=options.coverage_threshold,
+        facade_correction_db=options.facade_correction_db,
         target_id=target_id,
+        day_start_h=options.day_start_h,
+        events=options.events,
     )
     store, registry = open_store(settings), open_registry(settings)
     try:
@@ -113,7 +126,7 @@ def run(
         registry.close()
     if data.n_readings == 0:
         click.echo(f"warning: no readings of {sensor_id} between {first} and {last}", err=True)
-    paths = write(data, out_path, pdf=pdf)
+    paths = write(data, out_path, pdf=pdf, lang=lang)
     for p in paths:
         click.echo(str(p))
     return paths

@@ -2,12 +2,14 @@
 
 Keeping figure construction apart from rendering lets tests check the plotted series themselves (line
 and bar data) instead of pixels. Every chart is meant to be read by someone who is not an acoustician:
-large type, the limit drawn and labelled, units on the axes, days with too little data shown hollow.
+large type, the limits drawn and labelled, units on the axes, days with too little data shown hollow. Words
+come from the report catalogs (:mod:`noiselab.cli.report.words`).
 """
 
 from __future__ import annotations
 
 import io
+import textwrap
 from collections.abc import Sequence
 from datetime import date
 
@@ -19,12 +21,16 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from numpy.typing import NDArray
 
+from noiselab.cli.report.words import Words
+from noiselab.domain.targets import Limit
+from noiselab.processing.events import EventParams
 from noiselab.processing.periods import PeriodScheme
 
 SIZE = (10, 4.2)
 DPI = 110
 PERIOD_COLOURS = {"day": "#fff4d6", "evening": "#fde0c5", "night": "#dfe6f3"}
-BLUE, RED, GREY, ORANGE = "#1f5fa8", "#c0392b", "#7f8c8d", "#e67e22"
+PERIOD_BARS = {"day": "#e0a800", "evening": "#e67e22", "night": "#2c4f8a"}
+BLUE, RED, GREY, ORANGE, PURPLE = "#1f5fa8", "#c0392b", "#7f8c8d", "#e67e22", "#6c3483"
 
 
 def _figure(title: str) -> tuple[Figure, Axes]:
@@ -40,89 +46,127 @@ def _figure(title: str) -> tuple[Figure, Axes]:
     return fig, ax
 
 
-def _date_axis(ax: Axes, days: Sequence[date]) -> None:
+def _date_axis(ax: Axes, days: Sequence[date], words: Words) -> None:
     span = (days[-1] - days[0]).days if days else 0
     locator = mdates.DayLocator(interval=max(1, -(-span // 14))) if span <= 120 else mdates.MonthLocator()
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b" if span <= 120 else "%b %Y"))
+    fmt = str(words.entry("meta.date_format")) if span <= 120 else "%m/%Y"
+    ax.xaxis.set_major_formatter(mdates.DateFormatter(fmt))
     if days:
         ax.set_xlim(mdates.date2num(days[0]) - 0.7, mdates.date2num(days[-1]) + 0.7)
 
 
+LIMIT_STYLES = {  # how a limit row of each kind is drawn: colour, line style
+    "guideline": (RED, "--"),
+    "limit": (RED, "--"),
+    "recommendation": (RED, "--"),
+    "label": (PURPLE, "-."),
+    "reporting": (GREY, ":"),
+}
+
+
 def lden_chart(
     days: Sequence[date],
-    lden_db: NDArray[np.float64],
+    free_field_db: NDArray[np.float64],
     valid: NDArray[np.float64],
     *,
-    limit_db: float | None,
-    limit_label: str = "",
+    limits: Sequence[Limit],
+    words: Words,
+    measured_db: NDArray[np.float64] | None = None,
+    correction_db: float = 0.0,
 ) -> Figure:
-    """Daily Lden (filled dots: valid days, hollow: coverage below the threshold) and the limit line."""
-    fig, ax = _figure("Daily Lden")
+    """Daily Lden as free-field values (filled dots: valid days, hollow: coverage below the threshold)
+    against every Lden limit row of the profile (free-field values), e.g. the 58 dB guideline and the 68 dB
+    "stærkt støjbelastet" line. For a façade sensor the measured levels are drawn too, dotted, and the
+    title states the correction."""
+    w = "charts.lden."
+    title = words(w + "title_facade", correction=f"{correction_db:g}") if measured_db is not None else None
+    fig, ax = _figure(title or words(w + "title"))
     x = mdates.date2num(list(days))
-    ok = np.isfinite(lden_db)
-    ax.plot(x, lden_db, color=BLUE, linewidth=1.6, label="Lden", zorder=3)
+    ok = np.isfinite(free_field_db)
+    ax.plot(x, free_field_db, color=BLUE, linewidth=1.6, label=words(w + "series"), zorder=3)
     good = ok & (valid > 0.5)
     weak = ok & ~(valid > 0.5)
-    ax.scatter(x[good], lden_db[good], s=30, color=BLUE, zorder=4, label="valid day")
+    ax.scatter(x[good], free_field_db[good], s=30, color=BLUE, zorder=4, label=words(w + "valid"))
     if weak.any():
         ax.scatter(
-            x[weak],
-            lden_db[weak],
-            s=30,
-            facecolors="white",
-            edgecolors=BLUE,
-            zorder=4,
-            label="coverage below threshold",
+            x[weak], free_field_db[weak], s=30, facecolors="white", edgecolors=BLUE, zorder=4,
+            label=words(w + "weak"),
+        )  # fmt: skip
+    values = list(free_field_db[ok])
+    if measured_db is not None:
+        ax.plot(
+            x, measured_db, color=GREY, linestyle=":", linewidth=1.4, zorder=2, label=words(w + "measured")
         )
-    values = list(lden_db[ok])
-    if limit_db is not None:
-        ax.axhline(
-            limit_db,
-            color=RED,
-            linestyle="--",
-            linewidth=1.6,
-            zorder=2,
-            label=f"limit {limit_db:g} dB" + (f" ({limit_label})" if limit_label else ""),
-        )
-        values.append(limit_db)
+        values += list(measured_db[np.isfinite(measured_db)])
+    for lim in sorted((lim for lim in limits if lim.metric == "lden"), key=lambda lim: lim.value_db):
+        colour, style = LIMIT_STYLES.get(lim.kind, (GREY, "--"))
+        label = words(w + "limit", value=f"{lim.value_db:g}", label=_short(lim.label))
+        ax.axhline(lim.value_db, color=colour, linestyle=style, linewidth=1.6, zorder=2, label=label)
+        values.append(lim.value_db)
     if values:
         ax.set_ylim(min(values) - 4, max(values) + 4)
-    ax.set_ylabel("Lden, dB(A)", fontsize=11)
-    _date_axis(ax, days)
-    fig.legend(loc="outside lower center", fontsize=10, frameon=False, ncols=4)
+    ax.set_ylabel(words(w + "ylabel"), fontsize=11)
+    _date_axis(ax, days, words)
+    fig.legend(loc="outside lower center", fontsize=9, frameon=False, ncols=3)
     return fig
 
 
-def hourly_chart(hourly_db: NDArray[np.float64], scheme: PeriodScheme) -> Figure:
-    """Energy-averaged LAeq per local hour over the whole period, on the scheme's periods."""
-    fig, ax = _figure("Hourly profile (energy average over the period)")
-    table = scheme.hour_table()
-    for h in range(24):
-        name = scheme.names[int(table[h])]
-        ax.axvspan(h - 0.5, h + 0.5, color=PERIOD_COLOURS.get(name, "#eeeeee"), zorder=0, linewidth=0)
-    hours = np.arange(24)
-    ax.plot(hours, hourly_db, color=BLUE, marker="o", markersize=4, linewidth=1.8, zorder=3, label="LAeq,1h")
+def _short(label: str, most: int = 52) -> str:
+    return textwrap.shorten(label, most, placeholder=" …")
+
+
+def period_spans(scheme: PeriodScheme) -> list[tuple[str, float, float]]:
+    """Each period as spans of the local clock, ``(name, start_h, end_h)``; a period across midnight
+    (22–07) gives two spans (22–24 and 0–7)."""
+    spans = []
+    for p in scheme.periods:
+        if p.end_h > p.start_h:
+            spans.append((p.name, float(p.start_h), float(p.end_h)))
+        else:
+            spans += [(p.name, float(p.start_h), 24.0), (p.name, 0.0, float(p.end_h))]
+    return sorted((s for s in spans if s[2] > s[1]), key=lambda s: s[1])
+
+
+def hourly_chart(hourly_db: NDArray[np.float64], scheme: PeriodScheme, *, words: Words) -> Figure:
+    """Energy-averaged LAeq per local hour over the whole report, each drawn at the middle of its hour, on
+    the scheme's periods shaded at their exact clock boundaries (07, 19, 22 in ``dk``)."""
+    w = "charts.hourly."
+    fig, ax = _figure(words(w + "title"))
+    spans = period_spans(scheme)
+    for name, lo, hi in spans:
+        ax.axvspan(lo, hi, color=PERIOD_COLOURS.get(name, "#eeeeee"), zorder=0, linewidth=0)
+    centres = np.arange(24) + 0.5
+    ax.plot(centres, hourly_db, color=BLUE, marker="o", markersize=4, linewidth=1.8, zorder=3)
     finite = hourly_db[np.isfinite(hourly_db)]
     if finite.size:
-        ax.set_ylim(float(finite.min()) - 5, float(finite.max()) + 5)
-        top = float(finite.max()) + 4
-        for period in scheme.periods:
-            mid = (period.start_h + ((period.end_h - period.start_h) % 24) / 2 - 0.5) % 24
-            ax.text(mid, top, period.name, ha="center", va="top", fontsize=10, color="#555555")
-    ax.set_xlim(-0.5, 23.5)
-    ax.set_xticks(range(0, 24, 2))
-    ax.set_xticklabels([f"{h:02d}" for h in range(0, 24, 2)])
-    ax.set_xlabel("local hour (start)", fontsize=11)
-    ax.set_ylabel("LAeq, dB(A)", fontsize=11)
+        ax.set_ylim(float(finite.min()) - 5, float(finite.max()) + 6)
+        top = float(finite.max()) + 5
+        for name, lo, hi in spans:
+            if hi - lo >= 2:
+                ax.text(
+                    (lo + hi) / 2, top, words.period(name), ha="center", va="top", fontsize=10, color="#555"
+                )
+    ax.set_xlim(0, 24)
+    ax.set_xticks(range(0, 25, 2))
+    ax.set_xticklabels([f"{h:02d}" for h in range(0, 25, 2)])
+    ax.set_xlabel(words(w + "xlabel"), fontsize=11)
+    ax.set_ylabel(words(w + "ylabel"), fontsize=11)
     return fig
 
 
 def events_chart(
-    days: Sequence[date], counts: dict[str, NDArray[np.float64]], *, thresholds: Sequence[float]
+    days: Sequence[date],
+    counts: dict[str, NDArray[np.float64]],
+    *,
+    thresholds: Sequence[float],
+    params: EventParams,
+    words: Words,
 ) -> Figure:
-    """Loud events starting in each night (the night that begins on that local date's evening side)."""
-    fig, ax = _figure("Loud events starting in the night period, per local date")
+    """Pass-by events (:mod:`noiselab.processing.events`, the settings' parameters) starting in each
+    day's night period, one bar per threshold."""
+    w = "charts.events."
+    fig, ax = _figure(words(w + "title", min_s=f"{params.min_duration_s:g}", gap_s=f"{params.merge_gap_s:g}"))
     x = mdates.date2num(list(days))
     width = 0.8 / max(len(thresholds), 1)
     colours = [ORANGE, RED, "#8e44ad"]
@@ -133,28 +177,53 @@ def events_chart(
             n,
             width=width,
             color=colours[i % len(colours)],
-            label=f"LAeq > {thr:g} dB",
+            label=words(w + "series", threshold=f"{thr:g}"),
         )
-    ax.set_ylabel("events", fontsize=11)
+    ax.set_ylabel(words(w + "ylabel"), fontsize=11)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    _date_axis(ax, days)
+    _date_axis(ax, days, words)
     fig.legend(loc="outside lower center", fontsize=10, frameon=False, ncols=4)
     return fig
 
 
-def coverage_chart(days: Sequence[date], coverage: NDArray[np.float64], *, threshold: float) -> Figure:
-    """Share of each local date with data, against the validity threshold."""
-    fig, ax = _figure("Data coverage per day")
+def coverage_chart(
+    days: Sequence[date],
+    daily: dict[str, NDArray[np.float64]],
+    scheme: PeriodScheme,
+    *,
+    threshold: float,
+    words: Words,
+) -> Figure:
+    """Coverage of each period of each day (one bar per period) against the threshold that each period
+    must reach for the day to be valid; bars below it are hatched."""
+    w = "charts.coverage."
+    fig, ax = _figure(words(w + "title"))
     x = mdates.date2num(list(days))
-    pct = np.nan_to_num(coverage) * 100
-    colours = [BLUE if v >= threshold * 100 else GREY for v in pct]
-    ax.bar(x, pct, width=0.8, color=colours)
+    width = 0.8 / len(scheme.names)
+    for i, name in enumerate(scheme.names):
+        pct = np.nan_to_num(daily.get(f"coverage_{name}", np.zeros(len(days)))) * 100
+        bars = ax.bar(
+            x + (i - (len(scheme.names) - 1) / 2) * width,
+            pct,
+            width=width,
+            color=PERIOD_BARS.get(name, GREY),
+            edgecolor="white",
+            label=words.period(name),
+        )
+        for bar, value in zip(bars, pct, strict=True):
+            if value < threshold * 100:
+                bar.set_hatch("///")
+                bar.set_alpha(0.45)
     ax.axhline(
-        threshold * 100, color=RED, linestyle="--", linewidth=1.4, label=f"validity threshold {threshold:.0%}"
+        threshold * 100,
+        color=RED,
+        linestyle="--",
+        linewidth=1.4,
+        label=words(w + "threshold", pct=words.pct(threshold)),
     )
     ax.set_ylim(0, 105)
-    ax.set_ylabel("coverage, %", fontsize=11)
-    _date_axis(ax, days)
+    ax.set_ylabel(words(w + "ylabel"), fontsize=11)
+    _date_axis(ax, days, words)
     fig.legend(loc="outside lower center", fontsize=10, frameon=False, ncols=4)
     return fig
 

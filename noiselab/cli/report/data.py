@@ -1,8 +1,13 @@
 """Everything a compliance report shows, computed from the raw readings of one sensor and period.
 
+The report's days are noise days (SPEC §5): local date D runs from D's day start (07:00 by default, the
+settings' ``day_start``) to D+1's, so each record's Lnight is one whole night; the readings read are those of
+[first day's start, the day after the last day's start). Events are the pass-bys of the settings' event
+parameters (:class:`noiselab.processing.events.EventParams`), the same as the API's and ``compute``'s.
+
 The readings are read in bounded chunks; the same pass feeds a SHA-256 of their canonical CSV (exactly
-the bytes ``noiselab export`` writes for this sensor and period), so anyone can check which data a report
-was made from. The metrics come from ``processing`` (energy arithmetic throughout):
+the bytes ``noiselab export`` writes for this sensor and the same start and end times), so anyone can check
+which data a report was made from. The metrics come from ``processing`` (energy arithmetic throughout):
 
     daily records        processing.daily.daily_from_raw (Lden, periods, coverage, validity, event counts)
     L_p over the period  10·log10( Σ_days s_{d,p}·10^(L_{d,p}/10) / Σ_days s_{d,p} ), s = measured seconds
@@ -24,14 +29,13 @@ from noiselab.api.csv import csv_writer
 from noiselab.cli.commands.export import HashingWriter, chunks, rows
 from noiselab.cli.commands.readings_csv import COLUMNS
 from noiselab.domain import targets
-from noiselab.processing.daily import DailyTable, composite_level, daily_from_raw
+from noiselab.processing.daily import DailyTable, composite_level, daily_from_raw, resolve_day_start
 from noiselab.processing.decibel import level
+from noiselab.processing.events import DEFAULT_EVENTS, EventParams
 from noiselab.processing.periods import SCHEMES, PeriodScheme, assign, period_seconds
 from noiselab.processing.rollups import sum_by
 from noiselab.store.base import ReadingStore
 from noiselab.store.registry import Registry, Sensor
-
-EVENT_THRESHOLDS = (65.0, 70.0)
 
 
 @dataclass(frozen=True)
@@ -44,13 +48,29 @@ class ReportRequest:
     coverage_threshold: float = 0.75
     facade_correction_db: float = 3.0
     target_id: str | None = None
+    day_start_h: int | None = None  # None: the scheme's day start (the noise day); 0: calendar days
+    events: EventParams = DEFAULT_EVENTS
+
+    @property
+    def day_start_hour(self) -> int:
+        return resolve_day_start(SCHEMES[self.scheme], self.day_start_h)
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        """The local times the report's first day starts and the day after its last day starts."""
+        zone = ZoneInfo(self.tz)
+        h = self.day_start_hour
+        end = self.last_day + timedelta(days=1)
+        lo = datetime(self.first_day.year, self.first_day.month, self.first_day.day, h, tzinfo=zone)
+        return lo, datetime(end.year, end.month, end.day, h, tzinfo=zone)
 
     def bounds_ms(self) -> tuple[int, int]:
-        zone = ZoneInfo(self.tz)
-        lo = datetime(self.first_day.year, self.first_day.month, self.first_day.day, tzinfo=zone)
-        end = self.last_day + timedelta(days=1)
-        hi = datetime(end.year, end.month, end.day, tzinfo=zone)
+        lo, hi = self.bounds()
         return int(lo.timestamp() * 1000), int(hi.timestamp() * 1000)
+
+    @property
+    def event_thresholds(self) -> tuple[float, ...]:
+        """The thresholds counted per night: the usual ones and the settings' threshold."""
+        return tuple(sorted({*self.events.thresholds_db, self.events.threshold_db}))
 
     @property
     def n_days(self) -> int:
@@ -66,8 +86,9 @@ class ReportData:
     input_sha256: str
     days: list[date]  # every date of the period, with or without data
     daily: dict[str, NDArray[np.float64]]  # columns aligned with ``days`` (NaN without data)
-    period_levels: dict[str, float]  # lday/levening/lnight/lden over the whole period
+    period_levels: dict[str, float]  # lday/levening/lnight/lden over the whole period, as measured
     period_coverage: float
+    period_coverages: dict[str, float]  # per period (day/evening/night) over the whole report
     hourly_db: NDArray[np.float64]  # 24 energy-averaged levels, local hours 0..23
     hourly_seconds: NDArray[np.float64]
     limits: list[targets.Limit] = field(default_factory=list)
@@ -76,9 +97,27 @@ class ReportData:
 
     @property
     def lden_limit(self) -> targets.Limit | None:
-        """The Lden guideline the daily chart draws (the lowest that is not a mere label)."""
+        """The Lden guideline the table leads with (the lowest that is not a mere label)."""
         rows = [lim for lim in self.limits if lim.metric == "lden" and lim.kind != "label"]
         return min(rows, key=lambda lim: lim.value_db) if rows else None
+
+    @property
+    def facade_offset_db(self) -> float:
+        """What is added to a measured level to give the free-field value (−3 dB on a façade, else 0)."""
+        return -self.request.facade_correction_db if self.sensor.facade else 0.0
+
+    def free_field(self, name: str) -> NDArray[np.float64]:
+        """A daily level column as a free-field value (the façade correction applied)."""
+        return self.daily[name] + self.facade_offset_db
+
+    @property
+    def free_field_levels(self) -> dict[str, float]:
+        return {k: v + self.facade_offset_db for k, v in self.period_levels.items()}
+
+    def events_total(self, *, night: bool) -> int:
+        """Events at the settings' threshold over the report (in the nights only with ``night``)."""
+        key = f"n_events_{self.request.events.threshold_db:g}" + ("_night" if night else "")
+        return int(np.nansum(self.daily.get(key, np.zeros(len(self.days)))))
 
 
 @dataclass
@@ -125,7 +164,7 @@ def hourly_profile(
 
 
 def _align(
-    table: DailyTable, days: list[date], scheme: PeriodScheme, tz: str
+    table: DailyTable, days: list[date], scheme: PeriodScheme, tz: str, day_start_h: int
 ) -> dict[str, NDArray[np.float64]]:
     """Daily columns on every date of the period (NaN where a date has no data), plus measured seconds."""
     cols = table.columns()
@@ -137,7 +176,7 @@ def _align(
             if ordinal in pos:
                 arr[pos[ordinal]] = float(col[row])
         out[name] = arr
-    lengths = period_seconds([d.toordinal() for d in days], scheme, tz)
+    lengths = period_seconds([d.toordinal() for d in days], scheme, tz, day_start_h=day_start_h)
     for i, p in enumerate(scheme.names):  # measured seconds per period, for the period-wide levels
         cov = np.nan_to_num(out.get(f"coverage_{p}", np.zeros(len(days))))
         out[f"seconds_{p}"] = cov * lengths[:, i]
@@ -160,6 +199,17 @@ def period_wide(daily: dict[str, NDArray[np.float64]], scheme: PeriodScheme) -> 
     return out
 
 
+def _coverages(
+    daily: dict[str, NDArray[np.float64]], days: list[date], scheme: PeriodScheme, tz: str, day_start_h: int
+) -> dict[str, float]:
+    """Measured seconds / actual seconds of each period over every day of the report."""
+    lengths = period_seconds([d.toordinal() for d in days], scheme, tz, day_start_h=day_start_h)
+    return {
+        p: float(np.sum(daily[f"seconds_{p}"]) / np.sum(lengths[:, i])) if len(days) else 0.0
+        for i, p in enumerate(scheme.names)
+    }
+
+
 def gather(store: ReadingStore, registry: Registry, req: ReportRequest) -> ReportData:
     """Read the period's readings once and compute every table and series of the report."""
     scheme = SCHEMES[req.scheme]
@@ -177,10 +227,12 @@ def gather(store: ReadingStore, registry: Registry, req: ReportRequest) -> Repor
         scheme=scheme,
         tz=req.tz,
         valid_threshold=req.coverage_threshold,
-        event_thresholds=EVENT_THRESHOLDS,
+        day_start_h=req.day_start_hour,
+        event_thresholds=req.event_thresholds,
+        event_params=req.events,
     )
     days = [req.first_day + timedelta(days=i) for i in range(req.n_days)]
-    daily = _align(table, days, scheme, req.tz)
+    daily = _align(table, days, scheme, req.tz, req.day_start_hour)
     hourly_db, hourly_s = hourly_profile(start_s, interval_s, laeq, req.tz)
     lo, hi = req.bounds_ms()
     data = ReportData(
@@ -193,6 +245,7 @@ def gather(store: ReadingStore, registry: Registry, req: ReportRequest) -> Repor
         daily=daily,
         period_levels=period_wide(daily, scheme),
         period_coverage=float(np.sum(interval_s)) / ((hi - lo) / 1000.0) if n else 0.0,
+        period_coverages=_coverages(daily, days, scheme, req.tz, req.day_start_hour),
         hourly_db=hourly_db,
         hourly_seconds=hourly_s,
     )
@@ -208,7 +261,8 @@ def _compare(data: ReportData, req: ReportRequest) -> None:
         raise ValueError(f"unknown target profile {req.target_id!r}; known: {', '.join(sorted(profiles))}")
     data.limits = targets.limits_for(data.profile, data.sensor.area_category)
     # anything shorter than a year is indicative when compared with a limit value (SPEC §5)
-    indicative = req.n_days < 365 or data.period_coverage < req.coverage_threshold
+    lowest = min(data.period_coverages.values(), default=0.0)
+    indicative = req.n_days < 365 or lowest < req.coverage_threshold
     for lim in data.limits:
         value = data.period_levels.get(lim.metric)
         data.comparisons.append(

@@ -1,16 +1,19 @@
-"""The report as one self-contained HTML file (charts embedded as base64 PNG), printable to PDF."""
+"""The report as one self-contained HTML file (charts embedded as base64 PNG), printable to PDF, in the
+language of its :class:`~noiselab.cli.report.words.Words`. Every level compared with a limit value is a
+free-field value (a façade sensor's levels lowered by the façade correction, stated in the summary); the
+daily table shows the levels as measured."""
 
 from __future__ import annotations
 
 import base64
-import math
 from datetime import UTC, datetime
 from html import escape
 
 import numpy as np
 
 from noiselab import __version__
-from noiselab.cli.report.data import EVENT_THRESHOLDS, ReportData
+from noiselab.cli.report.data import ReportData
+from noiselab.cli.report.words import Words
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:60rem;margin:2rem auto;
@@ -22,13 +25,8 @@ th{background:#f4f6f8;text-align:left} td.n{text-align:right;font-variant-numeri
 .bad{color:#b03a2e;font-weight:600} .ok{color:#1e7e34;font-weight:600} .muted{color:#666;font-size:.85rem}
 img{max-width:100%;height:auto;display:block;margin:.5rem 0 1rem}
 code{background:#f4f4f4;padding:0 .2rem}
+.note{background:#f7f9fb;border-left:3px solid #1f5fa8;padding:.4rem .8rem}
 """
-
-
-def _db(value: float | None) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return f"{value:.1f}"
 
 
 def _img(title: str, png: bytes) -> str:
@@ -36,119 +34,192 @@ def _img(title: str, png: bytes) -> str:
     return f'<img alt="{escape(title)}" src="data:image/png;base64,{data}">'
 
 
-def _summary(d: ReportData) -> str:
-    names = [f"l{p}" for p in d.scheme.names]
-    head = "".join(f"<th>{n}</th>" for n in ["Lden", *[f"L{p}" for p in d.scheme.names]])
-    cells = "".join(f'<td class="n">{_db(d.period_levels.get(n))}</td>' for n in ["lden", *names])
-    cov = f"<td class='n'>{d.period_coverage:.0%}</td>"
-    return f"<table><tr>{head}<th>coverage</th></tr><tr>{cells}{cov}</tr></table>"
+def _row(cells: list[str], *, head: bool = False, numeric: bool = True) -> str:
+    tag = "th" if head else "td"
+    cls = "" if head or not numeric else " class='n'"
+    return "<tr>" + "".join(f"<{tag}{cls}>{c}</{tag}>" for c in cells) + "</tr>"
 
 
-def _compliance(d: ReportData) -> str:
-    if not d.comparisons:
-        return "<p>No limit values apply to this sensor (no target profile or area category).</p>"
+def summary_lines(d: ReportData, w: Words) -> list[str]:
+    """The summary's sentences (also on the PDF's first page)."""
+    req = d.request
+    facade = (
+        w("summary.facade", correction=w.number(req.facade_correction_db, 0))
+        if d.sensor.facade
+        else w("summary.free_field")
+    )
+    valid = int(np.nansum(d.daily["valid"] > 0.5))
+    lines = [
+        facade,
+        w("summary.valid_days", pct=w.pct(req.coverage_threshold), n_valid=valid, n_days=req.n_days),
+        w(
+            "summary.events",
+            threshold=f"{req.events.threshold_db:g}",
+            n_all=d.events_total(night=False),
+            n_night=d.events_total(night=True),
+        ),
+    ]
+    if any(c["indicative"] for c in d.comparisons):
+        lines.append(w("summary.indicative"))
+    return lines
+
+
+def summary_table(d: ReportData, w: Words) -> tuple[list[str], list[str]]:
+    """Header and values: Lden and each period level (free field), then each period's coverage."""
+    names = ["lden", *[f"l{p}" for p in d.scheme.names]]
+    head = ["Lden", *[f"L{w.period(p)}" for p in d.scheme.names]]
+    head += [w("summary.coverage", period=w.period(p)) for p in d.scheme.names]
+    levels = d.free_field_levels
+    cells = [w.db(levels.get(n)) for n in names] + [w.pct(d.period_coverages[p]) for p in d.scheme.names]
+    return head, cells
+
+
+def limit_rows(d: ReportData, w: Words) -> list[list[str]]:
+    """One row per limit value: metric, limit, free-field value, margin, result, indicative, label, source."""
     rows = []
     for c in d.comparisons:
-        state = "–" if c["exceeded"] is None else ("exceeded" if c["exceeded"] else "below")
+        state = (
+            w("none") if c["exceeded"] is None else w("limits.exceeded" if c["exceeded"] else "limits.below")
+        )
+        rows.append(
+            [
+                c["metric"],
+                f"{c['limit_db']:g}",
+                w.db(c["value_db"]),
+                w.db(c["margin_db"]),
+                state,
+                w.yes_no(c["indicative"]),
+                f"{c['label']} ({w.kind(c['kind'])})",
+                c.get("source_url") or w("none"),
+            ]
+        )
+    return rows
+
+
+def _summary(d: ReportData, w: Words) -> str:
+    head, cells = summary_table(d, w)
+    notes = "".join(f"<p class='note'>{escape(line)}</p>" for line in summary_lines(d, w))
+    return f"<p>{escape(w('summary.levels'))}</p><table>{_row(head, head=True)}{_row(cells)}</table>{notes}"
+
+
+def _compliance(d: ReportData, w: Words) -> str:
+    if not d.comparisons:
+        return f"<p>{escape(w('limits.none'))}</p>"
+    out = []
+    for c, row in zip(d.comparisons, limit_rows(d, w), strict=True):
         cls = "" if c["exceeded"] is None else ("bad" if c["exceeded"] else "ok")
         source = c.get("source_url")
-        link = f'<a href="{escape(source)}">{escape(source)}</a>' if source else "–"
-        rows.append(
-            f"<tr><td>{escape(c['metric'])}</td><td class='n'>{c['limit_db']:g}</td>"
-            f"<td class='n'>{_db(c['value_db'])}</td><td class='n'>{_db(c['margin_db'])}</td>"
-            f"<td class='{cls}'>{state}</td><td>{'yes' if c['indicative'] else 'no'}</td>"
-            f"<td>{escape(c['label'])} <span class='muted'>({escape(c['kind'])})</span></td>"
-            f"<td>{link}</td></tr>"
+        link = f'<a href="{escape(source)}">{escape(source)}</a>' if source else escape(row[7])
+        cells = [f"<td class='n'>{escape(v)}</td>" for v in row[1:4]]
+        out.append(
+            f"<tr><td>{escape(row[0])}</td>{''.join(cells)}<td class='{cls}'>{escape(row[4])}</td>"
+            f"<td>{escape(row[5])}</td><td>{escape(row[6])}</td><td>{link}</td></tr>"
         )
-    return (
-        "<table><tr><th>metric</th><th>limit dB</th><th>value dB</th><th>margin dB</th><th>result</th>"
-        "<th>indicative</th><th>limit</th><th>source</th></tr>" + "".join(rows) + "</table>"
-    )
+    head = _row([escape(h) for h in w.entry("limits.columns")], head=True)
+    return f"<table>{head}{''.join(out)}</table>"
 
 
-def _daily_table(d: ReportData) -> str:
+def _daily_table(d: ReportData, w: Words) -> str:
     cols = d.daily
+    thresholds = d.request.event_thresholds
     rows = []
-    thr = EVENT_THRESHOLDS
     for i, day in enumerate(d.days):
         cells = [day.isoformat()]
-        cells += [_db(float(cols[k][i])) for k in ("lden", "lday", "levening", "lnight", "laeq24", "lafmax")]
-        cov = cols["coverage"][i]
-        cells.append("–" if np.isnan(cov) else f"{cov:.0%}")
+        cells += [w.db(float(cols[k][i])) for k in ("lden", "lday", "levening", "lnight", "laeq24", "lafmax")]
+        for p in d.scheme.names:
+            cov = cols.get(f"coverage_{p}", np.full(len(d.days), np.nan))[i]
+            cells.append(w("none") if np.isnan(cov) else w.pct(float(cov)))
         valid = cols["valid"][i]
-        cells.append("–" if np.isnan(valid) else ("yes" if valid > 0.5 else "no"))
-        for t in thr:
+        cells.append(w("none") if np.isnan(valid) else w.yes_no(bool(valid > 0.5)))
+        for t in thresholds:
             n = cols.get(f"n_events_{t:g}_night", np.full(len(d.days), np.nan))[i]
-            cells.append("–" if np.isnan(n) else str(int(n)))
-        rows.append("<tr>" + "".join(f"<td class='n'>{c}</td>" for c in cells) + "</tr>")
-    head = ["date", "Lden", "Lday", "Levening", "Lnight", "LAeq,24h", "LAFmax", "coverage", "valid"]
-    head += [f"night events &gt;{t:g} dB" for t in thr]
-    return "<table><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>" + "".join(rows) + "</table>"
+            cells.append(w("none") if np.isnan(n) else str(int(n)))
+        rows.append(_row(cells))
+    head = [*w.entry("daily.columns"), *[w("daily.night_events", threshold=f"{t:g}") for t in thresholds]]
+    return "<table>" + _row([escape(h) for h in head], head=True) + "".join(rows) + "</table>"
 
 
-def _method(d: ReportData) -> str:
+def method_lines(d: ReportData, w: Words) -> list[str]:
     req = d.request
     periods = ", ".join(
-        f"{p.name} {p.start_h:02d}–{p.end_h:02d} ({p.weight_h:g} h, +{p.penalty_db:g} dB)"
+        w(
+            "method.period",
+            name=w.period(p.name),
+            start=f"{p.start_h:02d}",
+            end=f"{p.end_h:02d}",
+            hours=f"{p.weight_h:g}",
+            penalty=f"{p.penalty_db:g}",
+        )
         for p in d.scheme.periods
     )
-    facade = (
-        f"The sensor is mounted on a façade: levels are lowered by {req.facade_correction_db:g} dB"
-        " before they are compared with free-field limit values (Directive 2002/49/EC Annex I)."
-        if d.sensor.facade
-        else "The sensor is free-field: no façade correction."
-    )
     profile = d.profile or {}
-    return f"""
-<ul>
-<li>Levels are combined by energy, never by averaging decibels: L = 10·log10(Σ t·10<sup>L/10</sup> / Σ t),
- weighted by each reading's interval (ISO 1996-1:2016).</li>
-<li>Period scheme <code>{escape(d.scheme.name)}</code>, local time {escape(req.tz)}: {escape(periods)}.
- Lden = 10·log10(Σ d<sub>p</sub>·10<sup>(L<sub>p</sub>+K<sub>p</sub>)/10</sup> / 24) with the nominal hours
- (Directive 2002/49/EC Annex I). Period levels over the whole report use all data of each period.</li>
-<li>A day is valid when every period has at least {req.coverage_threshold:.0%} coverage (measured seconds /
- actual seconds of the local period; daylight-saving days have 23 or 25 hours).</li>
-<li>An event is a run of consecutive readings with LAeq above
- {" and ".join(f"{t:g}" for t in EVENT_THRESHOLDS)} dB; night events start in the night period.</li>
-<li>{escape(facade)}</li>
-<li>Anything shorter than a year, or below the coverage threshold, is <em>indicative</em> when compared with a
- limit value defined for long-term (annual) levels.</li>
-<li>Limit values: profile <code>{escape(str(profile.get("id", "none")))}</code>
- ({escape(str(profile.get("name", "")))}, version {escape(str(profile.get("version", "")))}), area
- category <code>{escape(d.sensor.area_category or "housing (default)")}</code>.
- Sources are linked in the table above.</li>
-</ul>"""
+    return [
+        w("method.energy"),
+        w("method.scheme", scheme=d.scheme.name, tz=req.tz, periods=periods),
+        w("method.valid", pct=w.pct(req.coverage_threshold)),
+        w("method.events", gap_s=f"{req.events.merge_gap_s:g}", min_s=f"{req.events.min_duration_s:g}"),
+        summary_lines(d, w)[0],
+        w("summary.indicative"),
+        w(
+            "method.limits",
+            profile=profile.get("id", w("none")),
+            name=profile.get("name", ""),
+            version=profile.get("version", ""),
+            area=d.sensor.area_category or w("method.area_default"),
+        ),
+    ]
 
 
-def render(d: ReportData, charts: dict[str, bytes]) -> str:
+def export_command(d: ReportData) -> str:
+    """The ``noiselab export`` call that writes the very bytes this report's hash is of."""
+    lo, hi = d.request.bounds()
+    return f"noiselab export --sensor {d.request.sensor_id} --start {lo.isoformat()} --end {hi.isoformat()}"
+
+
+def intro(d: ReportData, w: Words) -> str:
+    req, s = d.request, d.sensor
+    where = f"{s.lat:.5f}, {s.lon:.5f}" if s.lat is not None and s.lon is not None else w("where_unknown")
+    return w(
+        "intro",
+        sensor_id=req.sensor_id,
+        vendor=s.vendor or w("vendor_unknown"),
+        where=where,
+        source=w.entry("sources").get(s.source_type, s.source_type),
+        first=req.first_day.isoformat(),
+        last=req.last_day.isoformat(),
+        n_days=req.n_days,
+        tz=req.tz,
+        day_start=f"{req.day_start_hour:02d}:00",
+    )
+
+
+def render(d: ReportData, charts: dict[str, bytes], words: Words) -> str:
     """The whole report page; ``charts`` maps a title to PNG bytes (in display order)."""
+    w = words
     req = d.request
-    s = d.sensor
-    where = f"{s.lat:.5f}, {s.lon:.5f}" if s.lat is not None and s.lon is not None else "not registered"
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     figures = "".join(f"<h2>{escape(t)}</h2>{_img(t, png)}" for t, png in charts.items())
+    method = "".join(f"<li>{escape(line)}</li>" for line in method_lines(d, w))
+    command = f"<code>{escape(export_command(d))}</code>"
+    check = escape(w("repro.check", command="\0")).replace("\0", command)
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Noise report {escape(req.sensor_id)}</title>
+<html lang="{escape(str(w.entry("meta.html_lang")))}"><head><meta charset="utf-8">
+<title>{escape(w("title", name=req.sensor_id))}</title>
 <style>{CSS}</style></head><body>
-<h1>Noise report: {escape(s.name or req.sensor_id)}</h1>
-<p>Sensor <code>{escape(req.sensor_id)}</code> ({escape(s.vendor or "vendor not registered")};
- location {where}; source type {escape(s.source_type)}), local dates {req.first_day.isoformat()}
- to {req.last_day.isoformat()}
- ({req.n_days} days, {escape(req.tz)}).</p>
-<h2>Summary</h2>{_summary(d)}
-<h2>Comparison with limit values</h2>{_compliance(d)}
+<h1>{escape(w("title", name=d.sensor.name or req.sensor_id))}</h1>
+<p>{escape(intro(d, w))}</p>
+<h2>{escape(w("summary.heading"))}</h2>{_summary(d, w)}
+<h2>{escape(w("limits.heading"))}</h2>{_compliance(d, w)}
 {figures}
-<h2>Daily values</h2>{_daily_table(d)}
-<h2>Method</h2>{_method(d)}
-<h2>Reproducibility</h2>
+<h2>{escape(w("daily.heading"))}</h2>{_daily_table(d, w)}
+<h2>{escape(w("method.heading"))}</h2><ul>{method}</ul>
+<h2>{escape(w("repro.heading"))}</h2>
 <table>
-<tr><th>noiselab version</th><td><code class="version">{escape(__version__)}</code></td></tr>
-<tr><th>input data SHA-256</th><td><code class="sha256">{d.input_sha256}</code></td></tr>
-<tr><th>readings</th><td>{d.n_readings}</td></tr>
-<tr><th>generated</th><td>{generated}</td></tr>
+<tr><th>{escape(w("repro.version"))}</th><td><code class="version">{escape(__version__)}</code></td></tr>
+<tr><th>{escape(w("repro.sha256"))}</th><td><code class="sha256">{d.input_sha256}</code></td></tr>
+<tr><th>{escape(w("repro.readings"))}</th><td>{d.n_readings}</td></tr>
+<tr><th>{escape(w("repro.generated"))}</th><td>{generated}</td></tr>
 </table>
-<p class="muted">The hash is that of the CSV <code>noiselab export --sensor {escape(req.sensor_id)}
- --start {req.first_day.isoformat()} --end {req.last_day.isoformat()} --tz {escape(req.tz)}</code> writes:
- run it and <code>sha256sum</code> the file to check which data this report was made from.</p>
+<p class="muted">{check}</p>
 </body></html>
 """
