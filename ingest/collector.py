@@ -35,6 +35,7 @@ from noiselab.ingest import metrics
 from noiselab.ingest.client import CollectorClient
 from noiselab.ingest.decoders import MQTT_FORMATS, Message, route, subscriptions
 from noiselab.ingest.pipeline import Outcome, Pipeline, decode_message
+from noiselab.ingest.reconciler import Reconciler
 from noiselab.ingest.summary import IngestSummary
 from noiselab.store.base import ReadingStore
 from noiselab.store.registry import Registry
@@ -78,6 +79,7 @@ class CollectorConfig:
     batch_size: int = 5000
     batch_wait_s: float = 0.25
     max_backoff_s: float = 30.0
+    reconcile_every_s: float = 10.0  # stores without transactions: recompute dirty hours (ingest.reconciler)
 
 
 @dataclass
@@ -135,6 +137,7 @@ class Collector:
         self._connected = threading.Event()
         self._writer: threading.Thread | None = None
         self.client = cast(CollectorClient, make_client(cfg, client_class=CollectorClient))
+        self.reconciler = Reconciler(store, every_s=cfg.reconcile_every_s)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message  # QoS 0/2 deliveries (paho's path)
@@ -298,10 +301,12 @@ class Collector:
     def _write_loop(self) -> None:
         while True:
             if self._stop.is_set() and not self._inbox:
+                self.reconciler.maybe_run(force=True)
                 return
             batch = self._take_batch()
             if batch:
                 self._commit(batch)
+            self.reconciler.maybe_run()
             self.summary.maybe_emit()
 
     def _commit(self, batch: list[_Pending]) -> None:
@@ -324,6 +329,7 @@ class Collector:
                     return
                 backoff = min(backoff * 2, self.cfg.max_backoff_s)
         self.client.ack_many([(p.mid, p.qos) for p in batch])  # one write, in arrival order
+        self.reconciler.note(r for o in outcomes for r in o.readings)
         self.stored += result.stored
         self.duplicates += result.duplicates
         self.refused += result.refused

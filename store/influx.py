@@ -4,7 +4,9 @@ Writes go through influxdb-client (synchronous ``WriteApi``, line protocol to ``
 InfluxQL over ``/query`` (``db`` = the bucket), which InfluxDB 2.7 and 3.x both serve. Layout::
 
     readings,sensor_id=<id>   laeq,lafmax,lafmin,lcpeak,interval_s (float), source (string)   @ start
-    rollups_1h,sensor_id=<id> energy,seconds,lafmax,lcpeak (float), hist ("2:" + base64)     @ hour start
+    rollups_1h,sensor_id=<id> energy,seconds,lafmax,lcpeak (float), hist ("2:" + base64),
+                              src_gen (string: the generation it was recomputed at, "" = provisional)
+    rollup_gen,sensor_id=<id> gen (string, a random token per write)                        @ hour start
     rollups_1m,sensor_id=<id> energy,seconds,lafmax,lcpeak (float)                            @ minute start
     noiselab_retention        cutoff_ms (integer)                                             @ apply time
 
@@ -12,7 +14,12 @@ Idempotency: InfluxDB overwrites a point with the same measurement, tags and tim
 would rewrite the reading (harmless) but count twice in a rollup. Each write therefore first asks, per sensor,
 which start times of the batch already exist (and reads the stored rollups of the affected hours in the same
 request), drops those readings (first version wins, as in SQLite), and writes the new readings together with
-the merged rollup points in one request. One writer per sensor at a time is assumed for exact rollups.
+the merged rollup points in one request. Several writers at once (collectors on a shared subscription)
+can race on that merge, so the merged points are *provisional*: after the readings are durable the write
+stamps each affected hour with a new generation token, and :meth:`InfluxStore.reconcile` recomputes every
+hour whose rollup was not computed at its current generation from the raw readings
+(:mod:`noiselab.store.generations` explains why a stale recompute never wins). With one writer the
+provisional points are already exact.
 
 Errors: every library or HTTP failure becomes :class:`noiselab.domain.errors.StoreUnavailable`
 (``raise ... from``).
@@ -21,6 +28,7 @@ Errors: every library or HTTP failure becomes :class:`noiselab.domain.errors.Sto
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -52,6 +60,7 @@ READINGS = "readings"
 ROLLUPS = "rollups_1h"
 MINUTES = "rollups_1m"  # energy, seconds, lafmax, lcpeak per sensor and UTC minute (store.minutes)
 RETENTION = "noiselab_retention"
+GENERATIONS = "rollup_gen"  # per sensor and hour: the token of the last write (store.generations)
 _MAX_MS = 9_223_372_036_853  # InfluxDB timestamps are int64 nanoseconds
 _CLUSTER_GAP_MS = HOUR_S * 1000  # a batch's readings further apart than this are looked up separately
 _ERRORS = (ApiException, urllib3.exceptions.HTTPError, OSError, ValueError)
@@ -105,9 +114,12 @@ def _reading_line(r: Reading) -> str:
     return f"{READINGS},sensor_id={_tag(r.sensor_id)} {fields} {r.start_ms}"
 
 
-def _rollup_line(h: HourRow) -> str:
+def _rollup_line(h: HourRow, src_gen: str = "") -> str:
+    """A rollup point; ``src_gen`` is the generation it was recomputed at ("" = provisional, a merge)."""
     hist = hist_to_text(h.hist)
-    fields = _fields(energy=h.energy, seconds=h.seconds, lafmax=h.lafmax, lcpeak=h.lcpeak, hist=hist)
+    fields = _fields(
+        energy=h.energy, seconds=h.seconds, lafmax=h.lafmax, lcpeak=h.lcpeak, hist=hist, src_gen=src_gen
+    )
     return f"{ROLLUPS},sensor_id={_tag(h.sensor_id)} {fields} {h.hour_s * 1000}"
 
 
@@ -270,6 +282,18 @@ class InfluxStore:
             lines += [_rollup_line(h) for h in updated_rows(new, relevant)]
             lines += self._minute_lines(new)
             self._write_lines(lines)
+        # only now, with the readings durable: a new generation for every hour touched, duplicates' hours
+        # included (a redelivery after a writer died between its two requests), see store.generations
+        touched = [r for key, r in first.items() if cutoff_ms is None or r.start_ms >= cutoff_ms]
+        if touched:
+            token = secrets.token_hex(8)
+            self._write_lines(
+                [
+                    f'{GENERATIONS},sensor_id={_tag(s)} gen="{token}" {h * 1000}'
+                    for s, hs in affected_hours(touched).items()
+                    for h in hs
+                ]
+            )
         return WriteResult(stored=len(new), duplicates=len(readings) - len(new) - expired, expired=expired)
 
     def _minute_lines(self, new: Sequence[Reading]) -> list[str]:
@@ -295,6 +319,13 @@ class InfluxStore:
             f"{_fields(energy=e, seconds=sec, lafmax=fm, lcpeak=cp)} {m * 1000}"
             for i, m, e, sec, fm, cp in merged
         ]
+
+    def reconcile(self, start_ms: int, end_ms: int) -> int:
+        """Recompute from raw readings every hour starting in [start_ms, end_ms) whose rollup is not at its
+        current generation; returns how many were recomputed (see :mod:`noiselab.store.generations`)."""
+        from noiselab.store import generations  # it builds on this module
+
+        return generations.reconcile(self, start_ms, end_ms)
 
     def apply_retention(self, now_s: float) -> None:
         if self.raw_retention_days <= 0:
