@@ -20,6 +20,7 @@ from typing import Any
 
 from noiselab.api.catalog import by_lang, text
 from noiselab.domain.targets import Limit, all_profiles, sensor_limits
+from noiselab.processing.events import DEFAULT_EVENTS
 from noiselab.store.registry.base import Sensor
 
 WHO_2018 = "WHO Environmental Noise Guidelines for the European Region (2018)"
@@ -147,7 +148,7 @@ def band_text(band_id: str, lang: str) -> str:
     return text(lang, f"band.{band_id}")
 
 
-def _events(n: int, lang: str, threshold_db: float = 70.0) -> str:
+def _events(n: int, lang: str, threshold_db: float = DEFAULT_EVENTS.threshold_db) -> str:
     return text(lang, "events", n=n, threshold=whole(threshold_db))
 
 
@@ -167,7 +168,8 @@ def _coverage_note(coverage: float | None, lang: str) -> str:
 def night_sentence(night: dict[str, Any] | None, target: Target, lang: str) -> str:
     if not night or night.get("lnight_db") is None:
         return text(lang, "night.none")
-    lv, ev = night["lnight_db"], _events(int(night["events_70"]), lang)
+    threshold = night.get("event_threshold_db", DEFAULT_EVENTS.threshold_db)  # the settings' (residents.py)
+    lv, ev = night["lnight_db"], _events(int(night["events_70"]), lang, threshold)
     note = _coverage_note(night.get("coverage"), lang)
     if target.night_db is None:
         return text(lang, "night.plain", level=whole(lv), note=note, events=ev)

@@ -6,7 +6,8 @@ first (SPEC §5). Completed days and nights do not change, so their results are 
 
     now         energy mean of the last 60 s of readings up to the latest one (LAeq,1min)
     last night  the latest completed night period of the scheme (22–07 local in ``dk``): LAeq over it
-                (Lnight), coverage, number of events above 70 dB
+                (Lnight), coverage, number of pass-by events (the settings' event parameters, the same
+                events as the API's ``/events``: at or above the threshold, dips bridged, short runs dropped)
     yesterday   the daily record of the previous local date (Lden, coverage, valid)
 """
 
@@ -26,7 +27,7 @@ from noiselab.api.resident_words import BAND_IDS, Target, band, band_text, summa
 from noiselab.domain.settings import Settings
 from noiselab.processing.daily import daily_from_raw, daily_from_rollups
 from noiselab.processing.decibel import energy_mean, level
-from noiselab.processing.events import Events, facade_correction, find_events
+from noiselab.processing.events import EventParams, Events, facade_correction, find_events
 from noiselab.processing.periods import SCHEMES, PeriodScheme, assign
 from noiselab.processing.rollups import rollup
 from noiselab.store.base import ReadingColumns, ReadingStore
@@ -35,7 +36,6 @@ from noiselab.store.registry.base import TargetRegistry
 
 T = TypeVar("T")
 NOW_WINDOW_S = 60
-LOUD_DB = 70.0
 
 
 class TtlCache:
@@ -80,11 +80,18 @@ def _start_s(cols: ReadingColumns) -> np.ndarray:
     return cols.start_ms.astype(np.float64) / 1000.0
 
 
-def _loud_events(cols: ReadingColumns) -> Events:
-    """Events above 70 dB in one sensor's readings."""
+def _loud_events(cols: ReadingColumns, params: EventParams) -> Events:
+    """Pass-by events at ``params.threshold_db`` in one sensor's readings (merge gap, minimum duration)."""
     sensor = np.zeros(len(cols), dtype=np.int64)
     return find_events(
-        sensor, _start_s(cols), cols.interval_s, cols.laeq, cols.lafmax, thresholds_db=(LOUD_DB,)
+        sensor,
+        _start_s(cols),
+        cols.interval_s,
+        cols.laeq,
+        cols.lafmax,
+        thresholds_db=(params.threshold_db,),
+        merge_gap_s=params.merge_gap_s,
+        min_duration_s=params.min_duration_s,
     )
 
 
@@ -98,6 +105,7 @@ class Residents:
         self.profiles = profiles
         self.tz = settings.tz
         self.zone = ZoneInfo(settings.tz)
+        self.events = settings.event_params  # the API's event defaults, so the page shows the same events
         self.scheme: PeriodScheme = SCHEMES.get(settings.scheme, SCHEMES["dk"])
 
     # --- helpers
@@ -165,13 +173,14 @@ class Residents:
             cols = _read(self.store, sensor.sensor_id, start, end)
             measured = float(cols.interval_s.sum()) if len(cols) else 0.0
             lv = float(energy_mean(cols.laeq, weights=cols.interval_s)) if len(cols) else None
-            ev = _loud_events(cols)
+            ev = _loud_events(cols, self.events)
             return {
                 "start": iso(start),
                 "end": iso(end),
                 "lnight_db": _r(lv),
                 "coverage": round(min(1.0, measured / (end - start)), 3),
-                "events_70": len(ev),
+                "events_70": len(ev),  # the name is the page's; the threshold is the next key
+                "event_threshold_db": self.events.threshold_db,
             }
 
         return self.cache.get(("night", sensor.sensor_id, start), compute, ttl_s=self._ttl_for)
@@ -179,20 +188,22 @@ class Residents:
     def day(self, sensor: Sensor, d: date) -> dict[str, Any] | None:
         """The daily record of local date ``d`` (SPEC §5 keys, levels rounded), or None without readings.
 
-        Levels come from the store's hourly rollups and event counts from the loud readings alone (an event
-        above 70 dB is a run of readings above 70 dB), so a month of 1-s data is not read row by row."""
+        Levels come from the store's hourly rollups and event counts from the loud readings alone (readings
+        at or above the event threshold), so a month of 1-s data is not read row by row."""
 
         def compute() -> dict[str, Any] | None:
             start_ms, end_ms = int(self.midnight(d) * 1000), int(self.midnight(d + timedelta(days=1)) * 1000)
-            loud = self.store.read(sensor.sensor_id, start_ms, end_ms, min_laeq_db=LOUD_DB)
-            events = _loud_events(loud)
+            at_or_above = float(np.nextafter(self.events.threshold_db, -np.inf))  # the store's is "above"
+            loud = self.store.read(sensor.sensor_id, start_ms, end_ms, min_laeq_db=at_or_above)
+            events = _loud_events(loud, self.events)
             options: dict[str, Any] = {
                 "sensor_ids": [sensor.sensor_id],
                 "scheme": self.scheme,
                 "tz": self.tz,
                 "valid_threshold": self.settings.coverage_threshold,
                 "day_start_h": 0,  # the card's day is the calendar date read above (midnight to midnight)
-                "event_thresholds": (LOUD_DB,),
+                "event_thresholds": (self.events.threshold_db,),
+                "event_params": self.events,
             }
             hours = self.store.rollups(sensor.sensor_id, start_ms, end_ms)
             try:
@@ -228,8 +239,9 @@ class Residents:
             "lnight_db": rec.get("lnight"),
             "coverage": rec.get("coverage", 0.0),
             "valid": rec.get("valid", False),
-            "events_70": rec.get(f"n_events_{LOUD_DB:g}", 0),
-            "events_70_night": rec.get(f"n_events_{LOUD_DB:g}_night", 0),
+            "events_70": rec.get(f"n_events_{self.events.threshold_db:g}", 0),
+            "events_70_night": rec.get(f"n_events_{self.events.threshold_db:g}_night", 0),
+            "event_threshold_db": self.events.threshold_db,
             "margin_db": _r(self.margin(sensor, lden, target.lden_db)),
             "band": band(self.margin(sensor, lden, target.lden_db)),
         }
@@ -282,7 +294,7 @@ class Residents:
                 if 0 <= b < len(laeq):
                     laeq[b] = round(v, 1)
             measured = float(r.seconds.sum())
-        ev = _loud_events(cols)
+        ev = _loud_events(cols, self.events)
         events = [
             {"start": iso(s), "duration_s": round(d, 1), "max_db": round(m, 1)}
             for s, d, m in zip(ev.start_s.tolist(), ev.duration_s.tolist(), ev.max_db.tolist(), strict=True)
@@ -294,6 +306,7 @@ class Residents:
             "coverage": round(min(1.0, measured / 86_400), 3),
             "events": events[-100:],
             "events_total": len(events),
+            "event_threshold_db": self.events.threshold_db,
         }
 
     def detail(self, sensor: Sensor, *, now_s: float, lang: str, days: int = 30) -> dict[str, Any]:
