@@ -12,6 +12,7 @@ from noiselab.api.alerting.rules import RULE_ID, AlertRuleIn, UnsafeUrl, check_w
 from noiselab.api.auth import RequireAdmin, RequireEngineer
 from noiselab.api.csv import AsCsv, respond
 from noiselab.api.deps import RegistryDep, SettingsDep
+from noiselab.api.routes.audit import actor_of
 from noiselab.api.sensor_health import iso
 from noiselab.store.registry.sql import Conflict
 
@@ -56,7 +57,7 @@ def _ms_iso(ms: int | None) -> str | None:
 
 @router.post("/v1/alert-rules", status_code=201, summary="Create an alert rule (admin)")
 def create_rule(
-    rule: AlertRuleIn, registry: RegistryDep, settings: SettingsDep, _: RequireAdmin, now: Now
+    rule: AlertRuleIn, registry: RegistryDep, settings: SettingsDep, caller: RequireAdmin, now: Now
 ) -> dict[str, Any]:
     unknown = [s for s in rule.sensor_ids if registry.get_sensor(s) is None]
     if unknown:
@@ -72,7 +73,9 @@ def create_rule(
         registry.alerts.create_rule(rule.rule_id, body, now_ms=int(now * 1000))
     except Conflict as exc:
         raise HTTPException(409, f"alert rule {rule.rule_id!r} exists; delete it first") from exc
-    return public_rule(body)
+    shown = public_rule(body)  # secrets masked: the audit log never holds one
+    registry.audit.record(actor_of(caller), "alert_rule.create", f"alert_rule:{rule.rule_id}", shown)
+    return shown
 
 
 @router.get("/v1/alert-rules", summary="Alert rules (admin; webhook secrets masked)")
@@ -89,9 +92,10 @@ def get_rule(rule_id: RuleId, registry: RegistryDep, _: RequireAdmin) -> dict[st
 
 
 @router.delete("/v1/alert-rules/{rule_id}", status_code=204, summary="Delete an alert rule (admin)")
-def delete_rule(rule_id: RuleId, registry: RegistryDep, _: RequireAdmin) -> Response:
+def delete_rule(rule_id: RuleId, registry: RegistryDep, caller: RequireAdmin) -> Response:
     if not registry.alerts.delete_rule(rule_id):
         raise HTTPException(404, f"no alert rule {rule_id!r}")
+    registry.audit.record(actor_of(caller), "alert_rule.delete", f"alert_rule:{rule_id}")
     return Response(status_code=204)
 
 

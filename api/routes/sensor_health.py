@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from noiselab.api.auth import RequireAdmin, RequireEngineer
 from noiselab.api.deps import RegistryDep, SettingsDep, StoreDep
 from noiselab.api.routes.alerts import Now
+from noiselab.api.routes.audit import actor_of
 from noiselab.api.sensor_health import all_health, iso, sensor_health
 from noiselab.api.views.query import SENSOR_ID
 from noiselab.domain.errors import UnknownSensor
@@ -91,7 +92,7 @@ def _record_view(r: dict[str, Any]) -> dict[str, Any]:
 
 @router.post("/v1/sensors/{sensor_id}/history", status_code=201, summary="Add a dated history record (admin)")
 def add_record(
-    sensor_id: SensorId, record: HistoryIn, registry: RegistryDep, _: RequireAdmin
+    sensor_id: SensorId, record: HistoryIn, registry: RegistryDep, caller: RequireAdmin
 ) -> dict[str, Any]:
     _known(registry, sensor_id)
     body = record.model_dump(exclude={"kind", "at", "by", "offset_db"}, exclude_none=True)
@@ -105,6 +106,12 @@ def add_record(
         )
     at_ms = round(record.at.timestamp() * 1000)
     rid = registry.history.add(sensor_id, record.kind, at_ms, body, offset_db=offset, by=record.by)
+    registry.audit.record(
+        actor_of(caller),
+        f"sensor.history.{record.kind}",
+        f"sensor:{sensor_id}",
+        {"id": rid, "at": iso(at_ms / 1000), **body, "offset_db": offset, "by": record.by},
+    )
     return _record_view(
         {
             "id": rid,
@@ -136,7 +143,7 @@ class PairIn(BaseModel):
 
 
 @router.post("/v1/sensor-pairs", status_code=201, summary="Mark two sensors co-located or neighbours (admin)")
-def add_pair(pair: PairIn, registry: RegistryDep, _: RequireAdmin) -> dict[str, Any]:
+def add_pair(pair: PairIn, registry: RegistryDep, caller: RequireAdmin) -> dict[str, Any]:
     a, b = pair.sensor_ids
     if a == b:
         raise HTTPException(422, "sensor_ids: a sensor cannot be paired with itself")
@@ -145,6 +152,8 @@ def add_pair(pair: PairIn, registry: RegistryDep, _: RequireAdmin) -> dict[str, 
         raise HTTPException(422, f"sensor_ids: unknown sensor(s) {', '.join(map(repr, unknown))}")
     registry.history.set_pair(a, b, pair.relation)
     first, second = sorted((a, b))
+    detail = {"relation": pair.relation}
+    registry.audit.record(actor_of(caller), "sensor_pair.set", f"sensor_pair:{first},{second}", detail)
     return {"sensor_ids": [first, second], "relation": pair.relation}
 
 
@@ -160,7 +169,9 @@ def delete_pair(
     sensor_a: Annotated[str, Path(pattern=SID)],
     sensor_b: Annotated[str, Path(pattern=SID)],
     registry: RegistryDep,
-    _: RequireAdmin,
+    caller: RequireAdmin,
 ) -> None:
     if not registry.history.delete_pair(sensor_a, sensor_b):
         raise HTTPException(404, f"{sensor_a!r} and {sensor_b!r} are not paired")
+    first, second = sorted((sensor_a, sensor_b))
+    registry.audit.record(actor_of(caller), "sensor_pair.delete", f"sensor_pair:{first},{second}")
