@@ -29,8 +29,9 @@ import numpy as np
 
 from noiselab.domain.errors import StoreUnavailable
 from noiselab.domain.readings import Reading
+from noiselab.processing.events import DEFAULT_EVENTS, EventParams, Events
 from noiselab.processing.rollups import Rollups
-from noiselab.store import minutes
+from noiselab.store import minutes, passbys
 from noiselab.store.base import LevelBuckets, ReadingBatch, ReadingColumns, WriteResult
 from noiselab.store.hourly import (
     HourRow,
@@ -81,7 +82,7 @@ CREATE TABLE IF NOT EXISTS retention (
     cutoff_ms   INTEGER NOT NULL    -- raw readings before this were deleted; later ones are refused
 );
 """
-SCHEMA = _TABLES + minutes.TABLE
+SCHEMA = _TABLES + minutes.TABLE + passbys.TABLE
 
 SCHEMA_VERSION = 4  # PRAGMA user_version; 2: histogram blobs as in store.hourly; 3: minute rollups;
 # 4: quarter-hour rollups
@@ -297,19 +298,43 @@ def _stored_starts(conn: sqlite3.Connection, sensor_id: str, start_ms: np.ndarra
 class SqliteStore(SqliteDatabase):
     schema = SCHEMA
 
-    def __init__(self, path: Path | str, *, raw_retention_days: int = 0, timeout_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        raw_retention_days: int = 0,
+        timeout_s: float = 30.0,
+        event_params: EventParams = DEFAULT_EVENTS,
+    ) -> None:
         self.raw_retention_days = raw_retention_days
         self.timeout_s = timeout_s
+        self.event_params = event_params
         super().__init__(path)
         self._migrate()
+        self._check_event_params()
 
     @classmethod
-    def from_url(cls, url: str, *, raw_retention_days: int = 0) -> SqliteStore:
-        return cls(sqlite_path(url), raw_retention_days=raw_retention_days)
+    def from_url(
+        cls, url: str, *, raw_retention_days: int = 0, event_params: EventParams = DEFAULT_EVENTS
+    ) -> SqliteStore:
+        return cls(sqlite_path(url), raw_retention_days=raw_retention_days, event_params=event_params)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SqliteStore:
-        return cls.from_url(settings.effective_store_url, raw_retention_days=settings.raw_retention_days)
+        return cls.from_url(
+            settings.effective_store_url,
+            raw_retention_days=settings.raw_retention_days,
+            event_params=settings.event_params,
+        )
+
+    def _check_event_params(self) -> None:
+        """Stored events are for one set of event parameters: rebuild them (once) for other ones."""
+        key = passbys.params_key(self.event_params)
+        if self._query("SELECT params FROM event_params WHERE id = 1") == [(key,)]:
+            return
+        with self._tx() as conn:
+            if passbys.stored_params(conn) != key:  # not rebuilt by another process meanwhile
+                passbys.rebuild(conn, self.event_params)
 
     def _migrate(self) -> None:
         """Bring an older file to ``SCHEMA_VERSION`` (1 -> 2: histogram blobs in the current layout; 2 -> 3:
@@ -361,7 +386,11 @@ class SqliteStore(SqliteDatabase):
 
     def _after_insert(self, conn: sqlite3.Connection, new: Sequence[Reading]) -> None:
         """Inside the write transaction: merge the new readings into their hours' and minutes' rollups."""
-        self._merge_minutes(conn, ReadingBatch.from_readings(new))
+        columns = ReadingBatch.from_readings(new)
+        self._merge_minutes(conn, columns)
+        passbys.update_batch(
+            conn, columns.sensor_ids, columns.sensor, columns.start_ms, columns.laeq, self.event_params
+        )
         batch = rollup_batch(new)
         stored = [HourRow(*row) for row in conn.execute(_STORED_HOURS, (json.dumps(batch.hours()),))]
         conn.executemany(
@@ -429,6 +458,7 @@ class SqliteStore(SqliteDatabase):
                         cols[0], cols[1], cols[2], cols[3], opt[0], opt[2], bucket_s=bucket_s
                     )
                     conn.executemany(minutes.upsert(table), sums.rows(batch.sensor_ids))
+                passbys.update_batch(conn, batch.sensor_ids, cols[0], cols[1], cols[3], self.event_params)
             if block_digest is not None and expired == 0:
                 conn.execute(
                     "INSERT INTO import_blocks (digest, rows, min_start_ms) VALUES (?, ?, ?)"
@@ -531,6 +561,27 @@ class SqliteStore(SqliteDatabase):
             return LevelBuckets(np.zeros(0, dtype=np.int64), e, e, e, e, bucket_s)
         arr = np.array(rows, dtype=np.float64)  # None -> nan
         return LevelBuckets(arr[:, 0].astype(np.int64), arr[:, 1], arr[:, 2], arr[:, 3], arr[:, 4], bucket_s)
+
+    def events(self, sensor_id: str, start_ms: int, end_ms: int, params: EventParams) -> Events | None:
+        """Stored events of one sensor that start in [start_ms, end_ms), at the thresholds of ``params``
+        (sorted by threshold, then start), or None when the store does not keep events for these
+        parameters (another merge gap, minimum duration or a threshold it does not keep)."""
+        kept = passbys.thresholds(self.event_params)
+        wanted = passbys.thresholds(params)
+        if (
+            params.merge_gap_s != self.event_params.merge_gap_s
+            or params.min_duration_s != self.event_params.min_duration_s
+            or not set(wanted) <= set(kept)
+        ):
+            return None
+        rows: list[tuple[float, float, float, int, float, float]] = []
+        for t in wanted:
+            rows += self._query(
+                "SELECT threshold_db, start_s, end_s, n_readings, max_db, sel_db FROM events"
+                " WHERE sensor_id = ? AND threshold_db = ? AND start_s >= ? AND start_s < ? ORDER BY start_s",
+                (sensor_id, t, start_ms / 1000.0, end_ms / 1000.0),
+            )
+        return passbys.read_events(rows)
 
     def sensor_ids(self) -> list[str]:
         # rollups outlive raw readings and are far fewer rows to scan
