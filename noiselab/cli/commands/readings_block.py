@@ -31,7 +31,16 @@ from numpy.typing import NDArray
 
 from noiselab.cli.commands.readings_csv import column_index, parse_row
 from noiselab.domain.errors import InvalidReading
-from noiselab.domain.readings import MAX_DB, MAX_FUTURE_S, MIN_DB, OLDEST_START_S, Reading, valid_sensor_id
+from noiselab.domain.readings import (
+    MAX_DB,
+    MAX_FUTURE_S,
+    MAX_INTERVAL_S,
+    MIN_DB,
+    MIN_INTERVAL_S,
+    OLDEST_START_S,
+    Reading,
+    valid_sensor_id,
+)
 
 READ_BYTES = 1 << 22
 _POW10_INT = 10 ** np.arange(19, dtype=np.int64)
@@ -263,7 +272,7 @@ class BlockParser:
             s, ln = field("interval_s")
             value, ok = parse_decimals(buf, s, ln)
             empty = ln == 0
-            good &= (ok & (value > 0) & (value <= 86400)) | empty
+            good &= (ok & (value >= MIN_INTERVAL_S) & (value <= MAX_INTERVAL_S)) | empty
             cols["interval_s"] = np.where(empty, defaults[sensor] if defaults.size else 1.0, value)
         else:
             cols["interval_s"] = defaults[sensor] if defaults.size else np.zeros(0)
