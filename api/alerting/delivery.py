@@ -30,7 +30,8 @@ from typing import Any, Protocol
 from noiselab.api.alerting.rules import UnsafeUrl, check_webhook_url
 from noiselab.api.catalog import catalogs
 from noiselab.domain.settings import Settings
-from noiselab.store.registry.alerts import Alerts, PendingDelivery
+from noiselab.store.registry.alerts import PendingDelivery
+from noiselab.store.registry.base import AlertRegistry
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +159,7 @@ def backoff_s(attempts: int, *, base_s: float, max_s: float) -> float:
 
 
 def deliver_due(
-    alerts: Alerts,
+    alerts: AlertRegistry,
     senders: dict[str, Sender],
     *,
     now_s: float,

@@ -8,9 +8,12 @@ one with :func:`noiselab.store.registry.open_registry` and hands it down; nothin
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:  # the rows are defined beside the SQL that writes them
+    from noiselab.store.registry.alerts import AlertRow, DeliveryRow, PendingDelivery
 
 
 @dataclass
@@ -179,6 +182,45 @@ class HistoryRegistry(Protocol):
     def delete_pair(self, sensor_a: str, sensor_b: str) -> bool: ...
 
 
+class AlertRegistry(Protocol):
+    """Alert rules, per rule/sensor states, alerts and their delivery outbox (:mod:`.alerts`).
+
+    ``create_rule`` raises ``Conflict`` for an existing id; ``apply`` writes one rule/sensor's new state, its
+    alerts and their deliveries in one transaction (deliveries keyed by alert, state and channel, inserted
+    once); ``due`` lists undelivered deliveries whose release and next attempt have come; ``alerts`` reads
+    alerts back, newest first, with their deliveries and attempts."""
+
+    def create_rule(self, rule_id: str, body: dict[str, Any], *, now_ms: int) -> None: ...
+    def rules(self) -> list[dict[str, Any]]: ...
+    def rule(self, rule_id: str) -> dict[str, Any] | None: ...
+    def delete_rule(self, rule_id: str) -> bool: ...
+    def states(self, rule_id: str) -> dict[str, dict[str, Any]]: ...
+    def apply(
+        self,
+        rule_id: str,
+        sensor_id: str,
+        state: dict[str, Any],
+        alerts: Sequence[AlertRow],
+        deliveries: Sequence[DeliveryRow],
+        *,
+        now_ms: int,
+    ) -> None: ...
+    def due(self, now_ms: int, *, limit: int = 100) -> list[PendingDelivery]: ...
+    def record_attempt(
+        self, d: PendingDelivery, *, now_ms: int, ok: bool, outcome: str, next_attempt_ms: int | None
+    ) -> None: ...
+    def alerts(self, *, since_ms: int = 0, limit: int = 1000) -> list[dict[str, Any]]: ...
+
+
+class LeaseRegistry(Protocol):
+    """Named leases with an expiry (:mod:`.alerts`): ``acquire`` takes or renews a lease and is False while
+    another holder's lease has not expired, so exactly one process at a time holds it."""
+
+    def acquire(self, name: str, holder: str, *, now_ms: int, ttl_ms: int) -> bool: ...
+    def release(self, name: str, holder: str) -> None: ...
+    def holder(self, name: str, *, now_ms: int) -> str | None: ...
+
+
 class TrialRegistry(Protocol):
     """Living-lab trials as JSON bodies by ``trial_id`` (:mod:`.trials`); ``create`` raises ``Conflict``."""
 
@@ -198,20 +240,33 @@ class WeatherRegistry(Protocol):
 
 
 class Registry(SensorRegistry, DeadLetterRegistry, Protocol):
-    """Everything beside the time series that several processes share."""
+    """Everything beside the time series that several processes share. The roles are read-only members, so
+    an implementation may hold them as plain attributes of its own (narrower) classes."""
 
-    keys: KeyRegistry
-    profiles: TargetRegistry
-    status: StatusRegistry
-    history: HistoryRegistry
-    alerts: Any  # noiselab.store.registry.alerts.Alerts
-    leases: Any  # noiselab.store.registry.alerts.Leases
-    trials: TrialRegistry
-    weather: WeatherRegistry
-    ownership: OwnershipRegistry
-    provenance: ProvenanceRegistry
-    audit: AuditRegistry
-    deadletters: DeadLetterStore
+    @property
+    def keys(self) -> KeyRegistry: ...
+    @property
+    def profiles(self) -> TargetRegistry: ...
+    @property
+    def status(self) -> StatusRegistry: ...
+    @property
+    def history(self) -> HistoryRegistry: ...
+    @property
+    def alerts(self) -> AlertRegistry: ...
+    @property
+    def leases(self) -> LeaseRegistry: ...
+    @property
+    def trials(self) -> TrialRegistry: ...
+    @property
+    def weather(self) -> WeatherRegistry: ...
+    @property
+    def ownership(self) -> OwnershipRegistry: ...
+    @property
+    def provenance(self) -> ProvenanceRegistry: ...
+    @property
+    def audit(self) -> AuditRegistry: ...
+    @property
+    def deadletters(self) -> DeadLetterStore: ...
 
     def ping(self) -> None: ...
     def close(self) -> None: ...
