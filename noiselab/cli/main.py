@@ -251,20 +251,76 @@ def check(fmt: str, file: Path, topic: str | None, headers: tuple[str, ...]) -> 
     "--chunk-rows", type=click.IntRange(1), default=5000, show_default=True, help="Rows per store write."
 )
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Progress bar on stderr.")
-def import_(file: Path, restart: bool, chunk_rows: int, progress: bool, **flags: object) -> None:
+@click.option(
+    "--allow-refused", is_flag=True, help="Exit 0 even when rows were refused (a partial import is fine)."
+)
+@click.option(
+    "--refused",
+    "refused_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where the refused rows go, with line numbers and reasons [default: FILE.refused.csv].",
+)
+@click.option(
+    "--sensors",
+    "sheet",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Sensor sheet (CSV: id,name,lat,lon,area,facade,public) that registers and places the sensors.",
+)
+@click.option(
+    "--log-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where log lines go while the progress bar runs [default: DATA_DIR/import.log].",
+)
+def import_(
+    file: Path,
+    restart: bool,
+    chunk_rows: int,
+    progress: bool,
+    allow_refused: bool,
+    refused_path: Path | None,
+    sheet: Path | None,
+    log_file: Path | None,
+    **flags: object,
+) -> None:
     """Backfill readings from a CSV into the store (SPEC §5 columns).
 
     Header: sensor_id,ts,laeq required; lafmax,lafmin,lcpeak,interval_s optional. Idempotent (readings
     already stored count as duplicates) and resumable: an interrupted import continues after the last
-    committed line. Refused rows are listed with their line numbers and kept in the dead-letter store.
+    committed line. Refused rows are written to FILE.refused.csv with their line numbers and reasons (and
+    kept in the dead-letter store); the exit status is then 1 unless --allow-refused. The summary names
+    the sensors that are not placed or not public and how to place them (or give --sensors SHEET).
     """
-    from noiselab.cli.commands import importer
+    from noiselab.cli.commands import import_session
     from noiselab.cli.commands.readings_csv import HeaderError
 
+    options = import_session.ImportOptions(
+        restart=restart,
+        chunk_rows=chunk_rows,
+        progress_bar=progress,
+        allow_refused=allow_refused,
+        refused_path=refused_path,
+        sheet=sheet,
+        log_file=log_file,
+        cli_flags=_given(flags, ("config_file", "--config"), ("data_dir", "--data-dir")),
+    )
     try:
-        importer.run(_load(**flags), file, restart=restart, chunk_rows=chunk_rows, progress_bar=progress)
+        code = import_session.run(_load(**flags), file, options)
     except HeaderError as exc:
         raise click.ClickException(f"{file}: {exc}") from exc
+    if code:
+        raise SystemExit(code)
+
+
+def _given(flags: dict[str, object], *names: tuple[str, str]) -> tuple[str, ...]:
+    """The flags the user gave, as they would be typed again (for commands printed to copy)."""
+    out: list[str] = []
+    for key, flag in names:
+        if flags.get(key) is not None:
+            out += [flag, str(flags[key])]
+    return tuple(out)
 
 
 @main.command()
@@ -419,6 +475,26 @@ def keys_revoke(key_id: int, **flags: object) -> None:
     from noiselab.cli.commands import keys as cmd
 
     cmd.revoke(_load(**flags), key_id)
+
+
+@main.group()
+def sensors() -> None:
+    """Sensors in the registry: register and place them from a sensor sheet."""
+
+
+@sensors.command("apply")
+@click.argument("sheet", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_key_options
+def sensors_apply(sheet: Path, **flags: object) -> None:
+    """Register, name, place and publish sensors from a sheet (CSV: id,name,lat,lon,area,facade,public).
+
+    Only id is required; an empty cell leaves a field as it is. lat and lon (both) place a sensor; public
+    = yes shows it on the residents' page. The whole sheet is checked first: one bad row and nothing
+    changes (exit status 2, every problem listed with its line). See docs/operations.md.
+    """
+    from noiselab.cli.commands import sensor_sheet
+
+    sensor_sheet.run(_load(**flags), sheet)
 
 
 @main.command(name="import-weather")

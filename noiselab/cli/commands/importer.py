@@ -25,7 +25,6 @@ import io
 import json
 import logging
 import os
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -63,6 +62,7 @@ class ImportSummary:
     reasons: Counter[str] = field(default_factory=Counter)
     refusals: list[Refusal] = field(default_factory=list)  # the first MAX_LISTED
     ignored_columns: list[str] = field(default_factory=list)
+    sensors: set[str] = field(default_factory=set)  # ids of the readings stored or found stored this run
 
     def lines(self, file: Path) -> list[str]:
         """Human summary, one statement per line."""
@@ -142,8 +142,15 @@ class Importer:
         return self._intervals[sensor_id]
 
     def run(
-        self, file: Path, *, restart: bool = False, progress: Callable[[int], None] = lambda _n: None
+        self,
+        file: Path,
+        *,
+        restart: bool = False,
+        progress: Callable[[int], None] = lambda _n: None,
+        refused: Callable[[list[RowRefusal]], None] = lambda _r: None,
     ) -> ImportSummary:
+        """Import ``file``; ``progress(n)`` gets the bytes of each committed block and ``refused(rows)`` its
+        refused rows, once the block is committed."""
         identity = file_identity(file)
         summary = ImportSummary()
         checkpoint = None if restart else _load_checkpoint(file, identity, self.store_url)
@@ -167,6 +174,7 @@ class Importer:
                 summary.rows += block.rows
                 letters = [self._refuse(summary, file, refusal) for refusal in block.refused]
                 self._commit(file, identity, summary, block, letters)
+                refused(block.refused)
                 progress(block.end_offset - reported)
                 reported = block.end_offset
         if reported < int(identity["size"]):  # type: ignore[call-overload]
@@ -227,7 +235,9 @@ class Importer:
             summary.stored += result.stored
             summary.duplicates += result.duplicates
             summary.expired += getattr(result, "expired", 0)
-            self.registry.ensure_sensors(set(block.sensor_ids))
+            stored_ids = {block.sensor_ids[i] for i in set(block.sensor.tolist())}  # not refused rows' ids
+            self.registry.ensure_sensors(stored_ids)
+            summary.sensors.update(stored_ids)
         self.registry.add_dead_letters(letters)
         summary.last_line = max(summary.last_line, line)
         totals = {k: getattr(summary, k) for k in ("rows", "stored", "duplicates", "refused", "expired")}
@@ -242,35 +252,8 @@ class Importer:
             },
         )
         if len(block) or letters:
-            log.info(
+            log.debug(  # one line per block: the terminal shows a progress bar instead
                 "import chunk committed",
                 extra={"file": file.name, "line": summary.last_line, **totals},
             )
 
-
-def run(settings: object, file: Path, *, restart: bool, chunk_rows: int, progress_bar: bool) -> ImportSummary:
-    """The command's shell: open the store and registry, show a progress bar, print the summary."""
-    import click
-
-    from noiselab.cli.wiring import configure_logging, open_registry, open_store
-    from noiselab.domain.settings import Settings
-
-    assert isinstance(settings, Settings)
-    configure_logging(settings)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = open_store(settings)
-    registry = open_registry(settings)
-    importer = Importer(store, registry, store_url=settings.effective_store_url, chunk_rows=chunk_rows)
-    size = file.stat().st_size
-    try:
-        if progress_bar:
-            with click.progressbar(length=size, label=f"importing {file.name}", file=sys.stderr) as bar:
-                summary = importer.run(file, restart=restart, progress=bar.update)
-        else:
-            summary = importer.run(file, restart=restart)
-    finally:
-        store.close()
-        registry.close()
-    for line in summary.lines(file):
-        click.echo(line)
-    return summary
