@@ -2,6 +2,8 @@
 
 Events are found on the loud readings alone (at or above the lowest threshold asked for): the store reads
 only those (``min_laeq_db``), which is exact because readings below the threshold never change an event.
+A store that keeps events at write time for the requested parameters (``store.events``, SQLite; see
+docs/storage.md) answers instead, with the events that START in the range, whole.
 A page of events is complete: loud readings are read on until an event follows the last one returned (so
 that one has ended), and the next page starts at that following event's start (the cursor). An event that
 started before the range is cut at the range start.
@@ -9,6 +11,7 @@ started before the range is cut at the range start.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -59,10 +62,22 @@ def _events(cols: ReadingColumns, params: EventParams, thresholds: tuple[float, 
     )
 
 
+def _stored(
+    store: ReadingStore, sensor_id: str, start_ms: int, end_ms: int, params: EventParams
+) -> Events | None:
+    """The events the store keeps (maintained at write time) that START in the range, when it keeps them
+    for these parameters; None otherwise (then they are found on the loud readings)."""
+    stored = getattr(store, "events", None)
+    return None if stored is None else stored(sensor_id, start_ms, end_ms, params)
+
+
 def loud_events(
     store: ReadingStore, sensor_id: str, start_ms: int, end_ms: int, params: EventParams
 ) -> Events:
     """All events in the range at ``params.thresholds_db`` and ``params.threshold_db`` (for daily counts)."""
+    kept = _stored(store, sensor_id, start_ms, end_ms, params)
+    if kept is not None:
+        return kept
     thresholds = tuple(sorted({*params.thresholds_db, params.threshold_db}))
     parts = list(_loud_pages(store, sensor_id, start_ms, end_ms, min(thresholds)))
     return _events(_concat(parts), params, thresholds)
@@ -73,9 +88,12 @@ def event_page(
 ) -> tuple[list[dict[str, Any]], int | None]:
     """At most ``limit`` events from ``start_ms`` on, and the cursor of the next page (None at the end)."""
     parts: list[ReadingColumns] = []
-    ev = Events.empty()
     thresholds = (params.threshold_db,)
-    for page in _loud_pages(store, sensor_id, start_ms, end_ms, params.threshold_db):
+    kept = _stored(store, sensor_id, start_ms, end_ms, replace(params, thresholds_db=thresholds))
+    ev = Events.empty() if kept is None else kept
+    for page in (
+        [] if kept is not None else _loud_pages(store, sensor_id, start_ms, end_ms, params.threshold_db)
+    ):
         parts.append(page)
         ev = _events(_concat(parts), params, thresholds)
         if len(ev) > limit:  # event `limit` is followed by another: it is complete

@@ -41,9 +41,11 @@ def test_paged_reads_give_the_same_answer(api: Api, monkeypatch: pytest.MonkeyPa
         [Reading("long", DAY_START_MS + i * 30_000, 30.0, 50.0 + (i % 37) / 3) for i in range(4 * 2880)]
     )
     api.registry.ensure_sensors(["long"])
-    whole = api.get(url, "engineer").json()  # from the store's hourly rollups where it keeps them
+    whole = api.get(url, "engineer").json()  # from the store's rollups and events where it keeps them
     limits = _spy_reads(api, monkeypatch)
     monkeypatch.setattr(api.store, "rollups", None)  # force the paged raw path
+    monkeypatch.setattr(api.store, "minute_levels", None)  # (1min/15min: the minute rollups)
+    monkeypatch.setattr(api.store, "events", None)  # (daily event counts: the events kept at write time)
     monkeypatch.setitem(source.raw_pages.__kwdefaults__, "page_rows", 1000)
     monkeypatch.setattr(events_view, "PAGE_ROWS", 1000)  # the loud readings behind daily event counts
     assert api.get(url, "engineer").json() == whole
