@@ -20,6 +20,7 @@ from noiselab.api.routes import (
     health,
     ingest,
     levels,
+    lorawan,
     ngsi,
     page,
     public,
@@ -76,6 +77,7 @@ def create_app(
     app.include_router(ingest.router)
     app.include_router(deadletters.router)
     app.include_router(audit.router)  # audit log and provenance (#13)
+    app.include_router(lorawan.router)  # LoRaWAN applications mapped to vendors (#13)
     for router in (levels.router, daily.router, events.router, ngsi.router, targets.router, trials.router):
         app.include_router(router)
     app.include_router(sensor_health.router)

@@ -1,15 +1,17 @@
 """Vendor ownership of sensors, on every route (SPEC §12), and where each batch came from.
 
 A reading is kept only when its sensor belongs to the vendor that sent it: the vendor of the MQTT topic
-(``noise/{vendor}/...``; the broker's ACL makes it the MQTT user) or of the HTTP key. A sensor nobody has
-registered yet is claimed atomically by the first vendor that writes it (:class:`Ownership.claim` in the
-registry). A sensor registered without a vendor (an admin's, or one auto-registered from a LoRaWAN network
-server) is nobody's: a vendor cannot take it by writing. Input that names no vendor (ChirpStack, The
-Things Stack, SensorThings topics: there is no application-to-vendor mapping in the registry yet) is not
-checked, as before; those sensors are registered without a vendor.
+(``noise/{vendor}/...``; the broker's ACL makes it the MQTT user), of the HTTP key, or, for LoRaWAN
+uplinks that name no vendor (ChirpStack, The Things Stack), the vendor an admin mapped their application
+to (``registry.lorawan_applications``). A sensor nobody has registered yet is claimed atomically by the
+first vendor that writes it (:class:`Ownership.claim` in the registry). A sensor registered without a
+vendor (an admin's, or one auto-registered from an unmapped LoRaWAN application) is nobody's: a vendor
+cannot take it by writing. Input that names no vendor (an unmapped LoRaWAN application, SensorThings
+topics) is not checked, as before; those sensors are registered without a vendor.
 
 Owners read from the registry are cached per process for ``ttl_s`` (an admin's reassignment takes effect
-within that time); only owners the registry confirmed are cached.
+within that time); only owners the registry confirmed are cached. Application mappings (and the absence of
+one) are cached for the same time.
 """
 
 from __future__ import annotations
@@ -70,17 +72,39 @@ class Owners:
 
     def __post_init__(self) -> None:
         self._owners: dict[str, str | None] = {}
+        self._apps: dict[str, str | None] = {}  # LoRaWAN application -> vendor (None: not mapped)
         self._at = self.clock()
 
     def _fresh(self) -> None:
         if self.clock() - self._at > self.ttl_s:
             self._owners.clear()
+            self._apps.clear()
             self._at = self.clock()
 
+    def attribute(self, outcomes: Sequence[Outcome]) -> None:
+        """Name the vendor of LoRaWAN uplinks whose application an admin mapped to one (their credential
+        becomes ``lorawan-application:<id>``); outcomes that already name a vendor keep it."""
+        apps = {o.application for o in outcomes if o.vendor is None and o.application is not None}
+        unknown = {a for a in apps if a not in self._apps}
+        if unknown:
+            # an exact id, else (The Things Stack, multi-tenant) the id before "@tenant"
+            keys = unknown | {a.split("@", 1)[0] for a in unknown}
+            found = self.registry.lorawan_applications.vendors(keys)
+            for a in unknown:
+                self._apps[a] = found.get(a, found.get(a.split("@", 1)[0]))
+        for o in outcomes:
+            if o.vendor is None and o.application is not None:
+                vendor = self._apps.get(o.application)
+                if vendor is not None:
+                    o.vendor = vendor
+                    o.credential = o.credential or f"lorawan-application:{o.application}"
+
     def enforce(self, outcomes: Sequence[Outcome], *, claim: bool = True) -> None:
-        """Claim the new sensors of each vendor (or, with ``claim=False``, only look owners up, as a
-        dry run would), then refuse readings of sensors another vendor (or none) owns."""
+        """Name the vendor of mapped LoRaWAN applications, claim the new sensors of each vendor (or, with
+        ``claim=False``, only look owners up, as a dry run would), then refuse readings of sensors another
+        vendor (or none) owns."""
         self._fresh()
+        self.attribute(outcomes)
         wanted: dict[str, set[str]] = {}
         for o in outcomes:
             if o.vendor is not None and o.readings:
@@ -102,8 +126,9 @@ class Owners:
 
 
 def credential_of(out: Outcome) -> tuple[str, str]:
-    """(route, credential) of an outcome: HTTP keys set theirs; MQTT is named by the topic's vendor (the
-    MQTT user, by the broker's ACL) or, for formats without a vendor in the topic, by the topic itself."""
+    """(route, credential) of an outcome: HTTP keys and mapped LoRaWAN applications set theirs; MQTT is
+    named by the topic's vendor (the MQTT user, by the broker's ACL) or, for formats without a vendor in the
+    topic, by the format of the topic."""
     if out.credential is not None:
         return out.route, out.credential
     if out.message.topic is None:

@@ -36,6 +36,7 @@ class Outcome:
     vendor: str | None = None  # who sent it (topic vendor, key vendor); None = not checked for ownership
     route: str = "mqtt"  # "mqtt" or "http" (provenance)
     credential: str | None = None  # e.g. "key:12"; None = derived from the topic (ingest.ownership)
+    application: str | None = None  # LoRaWAN application (topic or payload); mapped to a vendor, if at all
 
 
 def decode_message(fmt: str | None, message: Message, rules: SensorRules | None) -> Outcome:
@@ -56,6 +57,7 @@ def decode_message(fmt: str | None, message: Message, rules: SensorRules | None)
     else:
         out.readings, out.refused = list(decoded.readings), list(decoded.refused)
         out.battery_pct = dict(decoded.battery_pct)
+        out.application = decoded.application
     return out
 
 

@@ -4,7 +4,8 @@
 - levels: the device-profile codec's output in ``object``, mapped by :mod:`ingest.decoders.fields`;
 - time: ``time`` (network server), else the first ``rxInfo[].nsTime``, else our receive time; the
   reading ends at that time and lasts the sensor's interval;
-- ``deduplicationId`` is kept as the reading's ``dedupe_id``.
+- ``deduplicationId`` is kept as the reading's ``dedupe_id``;
+- application: the topic's ``{application_id}``, else ``deviceInfo.applicationId`` (HTTP), for ownership.
 """
 
 from __future__ import annotations
@@ -37,7 +38,21 @@ def decode(message: Message, rules: SensorRules) -> Decoded:
         message=message,
         rules=rules,
     )
-    return Decoded([reading], [], battery_pct=battery_pct(envelope["object"], reading.sensor_id))
+    return Decoded(
+        [reading],
+        [],
+        battery_pct=battery_pct(envelope["object"], reading.sensor_id),
+        application=_application(message.topic, device),
+    )
+
+
+def _application(topic: str | None, device: dict[str, object]) -> str | None:
+    """The application id: the topic's (the broker's ACL vouches for it), else the payload's."""
+    fields = FORMAT.topic_fields(topic) if topic is not None else None
+    if fields is not None:
+        return fields["application_id"]
+    app = device.get("applicationId")
+    return app if isinstance(app, str) and app else None
 
 
 def _check_topic(topic: str | None, dev_eui: str) -> None:

@@ -36,6 +36,9 @@ class Decoded:
     readings: list[Reading]
     refused: list[InvalidReading]
     battery_pct: dict[str, float] = field(default_factory=dict)  # sensor id -> reported battery level
+    # LoRaWAN: the network server's application the uplink came from (the topic's, else the payload's); an
+    # admin may map it to a vendor for ownership (store/registry/lorawan.py). None for other formats.
+    application: str | None = None
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,9 @@
 - time: ``uplink_message.received_at`` (network server), else the top-level ``received_at``
   (application server), else our receive time; the reading ends at that time;
 - ``dedupe_id``: the ``as:up:...`` entry of ``correlation_ids``;
-- ``simulated: true`` (an uplink injected from the console) gives ``source = "tts-simulated"``.
+- ``simulated: true`` (an uplink injected from the console) gives ``source = "tts-simulated"``;
+- application: the topic's ``{application}`` (``app@tenant`` on multi-tenant clusters), else
+  ``end_device_ids.application_ids.application_id`` (webhook), for ownership.
 """
 
 from __future__ import annotations
@@ -38,7 +40,22 @@ def decode(message: Message, rules: SensorRules) -> Decoded:
         message=message,
         rules=rules,
     )
-    return Decoded([reading], [], battery_pct=battery_pct(uplink["decoded_payload"], reading.sensor_id))
+    return Decoded(
+        [reading],
+        [],
+        battery_pct=battery_pct(uplink["decoded_payload"], reading.sensor_id),
+        application=_application(message.topic, ids),
+    )
+
+
+def _application(topic: str | None, ids: dict[str, object]) -> str | None:
+    """The application id: the topic's (the broker's ACL vouches for it), else the payload's."""
+    fields = FORMAT.topic_fields(topic) if topic is not None else None
+    if fields is not None:
+        return fields["application"]
+    app_ids = ids.get("application_ids")
+    app = app_ids.get("application_id") if isinstance(app_ids, dict) else None
+    return app if isinstance(app, str) and app else None
 
 
 def _check_topic(topic: str | None, device_id: str) -> None:

@@ -16,6 +16,7 @@ from noiselab.store.registry.base import ApiKey, DeadLetter, Registry, Sensor
 from noiselab.store.registry.deadletters import DeadLetters
 from noiselab.store.registry.history import SensorHistory
 from noiselab.store.registry.keys import ApiKeys
+from noiselab.store.registry.lorawan import LorawanApplications
 from noiselab.store.registry.migrations import migrate
 from noiselab.store.registry.ownership import Ownership
 from noiselab.store.registry.profiles import TargetProfiles
@@ -55,6 +56,7 @@ class SqlRegistry(Sensors):
         self.provenance = Provenance(db)  # #13: route and credential of every stored batch
         self.audit = AuditLog(db)  # #13: admin actions
         self.deadletters = DeadLetters(db)  # #13: bodies stored once, quota and retention
+        self.lorawan_applications = LorawanApplications(db)  # #13: application -> vendor, for ownership
 
     def ping(self) -> None:
         self.db.ping()

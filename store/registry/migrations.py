@@ -237,6 +237,18 @@ CREATE INDEX IF NOT EXISTS audit_log_target ON audit_log (target, id);
 ALTER TABLE sensors ADD COLUMN retired_ms {bigint};
 """,
     ),
+    Migration(
+        6,
+        "LoRaWAN applications mapped to vendors (#13): ownership for network-server uplinks",
+        """
+CREATE TABLE IF NOT EXISTS lorawan_applications (
+    application_id {text} PRIMARY KEY,
+    vendor         {text} NOT NULL,
+    created_ms     {bigint} NOT NULL,
+    updated_ms     {bigint} NOT NULL
+);
+""",
+    ),
 ]
 
 
