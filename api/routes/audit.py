@@ -61,7 +61,8 @@ def audit(
     summary="Where a sensor's data came from: route, credential, format and topic per hour (engineer key)",
     description="Newest hour first. One row per receive hour and (route, credential, format, topic): "
     "`route` is `mqtt` or `http`; `credential` is `mqtt-user:<vendor>` (the topic's vendor, which the "
-    "broker's ACL makes the MQTT user), `mqtt-topic:<format>` for network-server formats, or `key:<id>` "
+    "broker's ACL makes the MQTT user), `lorawan-application:<id>` for a LoRaWAN application mapped to a "
+    "vendor, `mqtt-topic:<format>` for other network-server messages, or `key:<id>` "
     "(HTTP); "
     "`batches` and `readings` count the stored write batches and readings, with the span of their start "
     'times and of their arrival. Paged by whole hours: the next page is in `Link: <...>; rel="next"`.',
