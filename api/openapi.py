@@ -8,6 +8,12 @@ parameters; ``422`` when it has parameters or a body; ``429`` unless it is a pro
 the store or the registry; ``text/csv`` beside JSON on the ``200`` of every route with ``AsCsv``. Anything
 else a route can answer, it declares with ``responses=problems(409, 413)`` (and its own ``200``/``201``
 examples); every error answer is ``application/problem+json`` with the :data:`PROBLEM_SCHEMA`.
+
+Where a schema cannot say everything that is refused, the operation says it in words: its ``422`` lists
+the refusals of data the schema calls valid, and ``x-refused-when-valid`` holds the same list for tools
+(``faults/schema.py`` lets schemathesis expect a 422 there and nowhere else). Derived here for every
+range of dates (``end`` before ``start``, too many days); a route adds its own with
+``openapi_extra=refused_when_valid("...")``, and :mod:`noiselab.api.bodies` adds a single ingest reading.
 """
 
 from __future__ import annotations
@@ -64,6 +70,8 @@ _HEADERS = {
 DATE_PATTERN = f"^{EARLIEST.year // 100}[0-9]{{2}}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
 """Dates from the 2000s to the 2090s (EARLIEST..LATEST of :mod:`noiselab.api.views.query`)."""
 SECURITY = [{"HTTPBearer": []}, {"APIKeyHeader": []}]
+REFUSED_WHEN_VALID = "x-refused-when-valid"
+RANGE_REFUSED = "a range of dates the schema cannot bound: `end` before `start`, or more days than allowed"
 CSV_CONTENT = {"text/csv": {"schema": {"type": "string"}}}
 
 
@@ -79,6 +87,11 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
             declared["headers"] = _HEADERS[code]
         out[code] = declared
     return out
+
+
+def refused_when_valid(*reasons: str) -> dict[str, Any]:
+    """``openapi_extra`` of a route that answers 422 to data its schema calls valid: why, in words."""
+    return {REFUSED_WHEN_VALID: list(reasons)}
 
 
 def _calls(dependant: Any) -> Iterator[Callable[..., Any]]:
@@ -134,6 +147,11 @@ def _fix_operation(path: str, op: dict[str, Any], traits: dict[str, Any]) -> Non
         if code.isdigit() and int(code) >= 400:  # every error is problem+json, whatever a route wrote
             kept = {k: v for k, v in declared.items() if k != "content"}
             responses[code] = {**problems(int(code))[int(code)], **kept}
+    names = {p.get("name") for p in op.get("parameters", [])}
+    reasons = [*op.get(REFUSED_WHEN_VALID, []), *([RANGE_REFUSED] if {"start", "end"} <= names else [])]
+    if reasons:
+        op[REFUSED_WHEN_VALID] = list(dict.fromkeys(reasons))
+        say_refused(op)
     if traits["csv"]:
         for code in ("200", "201"):
             if code in responses:
@@ -142,6 +160,14 @@ def _fix_operation(path: str, op: dict[str, Any], traits: dict[str, Any]) -> Non
         op["security"] = [*SECURITY, {}]  # optional: public without a key, more with one
     else:
         op["security"] = list(SECURITY)
+
+
+def say_refused(op: dict[str, Any]) -> None:
+    """The ``422`` of ``op`` names its ``x-refused-when-valid`` reasons in its description."""
+    reasons = op.get(REFUSED_WHEN_VALID, [])
+    declared = op.setdefault("responses", {}).setdefault("422", problems(422)[422])
+    said = declared.get("description", DESCRIPTIONS[422]).split("; also ")[0]  # idempotent
+    declared["description"] = said + "".join(f"; also {reason}" for reason in reasons)
 
 
 def build(app: FastAPI, original: Callable[[], dict[str, Any]]) -> dict[str, Any]:

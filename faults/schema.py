@@ -11,9 +11,9 @@ engineer, admin). Any finding is a failure.
 Shared by ``tests/api/test_schemathesis.py`` (a lean run in the default suite) and ``python -m faults
 schema`` (the long run whose figures are in docs/reliability.md). No pytest here.
 
-Where a schema cannot say what is refused, the run says it instead, per operation (:func:`config_text`):
-a range of dates (``end`` before ``start``, more days than allowed) and a single ingest reading refused for
-its content (a time in the future, a level out of range) are 422 for data the schema calls valid.
+Where a schema cannot say what is refused, the document says it in words (``x-refused-when-valid``: a range
+of dates with ``end`` before ``start``, a single ingest reading refused for its content, an unknown target
+profile), and the run expects a 422 for valid data there and nowhere else (:func:`config_text`).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from noiselab.api.openapi import REFUSED_WHEN_VALID
 from noiselab.domain.readings import Reading
 from noiselab.domain.settings import Settings
 from noiselab.store.registry import Sensor, SqliteRegistry
@@ -34,7 +35,6 @@ from noiselab.store.sqlite import SqliteStore
 
 ROLES = ("public", "vendor", "engineer", "admin")
 EXCLUDED_PATHS = ("/v1/public/stream",)  # server-sent events: the answer never ends
-RANGE_422 = "422 for a range of dates the schema cannot bound (end before start, too many days)"
 DAY0_S = 1_781_042_400  # 2026-06-09T22:00:00Z: 2026-06-10 00:00 in Copenhagen
 
 
@@ -77,22 +77,23 @@ class RoleRun:
 
 
 def config_text(doc: dict[str, Any]) -> str:
-    """schemathesis.toml: per operation, the statuses positive data may get beyond the defaults."""
+    """schemathesis.toml: per operation, the statuses positive data may get beyond the defaults.
+
+    422 only where the document itself says it refuses data its schema calls valid
+    (``x-refused-when-valid``, :mod:`noiselab.api.openapi`), with its reasons as the comment.
+    """
     lines = [
         "[checks.positive_data_acceptance]",
         'expected-statuses = ["2xx", "401", "403", "404", "409", "429"]',
     ]
     for path, item in doc.get("paths", {}).items():
         for method, op in item.items():
-            names = {p.get("name") for p in op.get("parameters", [])}
-            ranged = {"start", "end"} <= names
-            ingest = path.startswith(("/v1/readings", "/v1/ingest/"))
-            if not (ranged or ingest):
+            reasons = op.get(REFUSED_WHEN_VALID, [])
+            if not reasons:
                 continue
-            why = RANGE_422 if ranged else "422 for a single reading refused for its content"
             lines += [
                 "",
-                f"# {method.upper()} {path}: {why}",
+                f"# {method.upper()} {path}: 422 for " + "; ".join(r.replace("\n", " ") for r in reasons),
                 "[[operations]]",
                 f'include-path = "{path}"',
                 f'include-method = "{method.upper()}"',

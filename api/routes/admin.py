@@ -16,7 +16,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from noiselab.api.auth import KeysDep, RequireAdmin
 from noiselab.api.deps import RegistryDep, StoreDep
-from noiselab.api.openapi import problems
+from noiselab.api.openapi import problems, refused_when_valid
 from noiselab.api.routes.audit import actor_of
 from noiselab.api.views.query import SENSOR_ID
 from noiselab.api.views.targets import ProfilesDep, profile_exists
@@ -60,6 +60,7 @@ class SensorIn(SensorFields):
 
 
 NOT_NULL = ("source_type", "facade", "public", "placed")  # registry columns that always have a value
+UNKNOWN_PROFILE = "a `target_profile` that is neither a preset nor a saved custom profile (GET /v1/targets)"
 
 
 def _apply(sensor: Sensor, fields: dict[str, Any], profiles: Any) -> Sensor:
@@ -76,7 +77,13 @@ def _apply(sensor: Sensor, fields: dict[str, Any], profiles: Any) -> Sensor:
     return sensor
 
 
-@router.post("/v1/sensors", status_code=201, summary="Register a sensor (admin)", responses=problems(409))
+@router.post(
+    "/v1/sensors",
+    status_code=201,
+    summary="Register a sensor (admin)",
+    responses=problems(409),
+    openapi_extra=refused_when_valid(UNKNOWN_PROFILE),
+)
 def create_sensor(
     body: SensorIn, caller: RequireAdmin, registry: RegistryDep, profiles: ProfilesDep
 ) -> dict[str, Any]:
@@ -93,6 +100,7 @@ def create_sensor(
     "/v1/sensors/{sensor_id}",
     summary="Edit or place a sensor (admin)",
     description="Only the fields given change. Giving lat and lon places an auto-registered sensor.",
+    openapi_extra=refused_when_valid(UNKNOWN_PROFILE),
 )
 def patch_sensor(
     body: SensorFields,

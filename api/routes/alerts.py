@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
@@ -14,6 +13,7 @@ from noiselab.api.csv import AsCsv, respond
 from noiselab.api.deps import RegistryDep, SettingsDep
 from noiselab.api.routes.audit import actor_of
 from noiselab.api.sensor_health import iso
+from noiselab.api.views.query import ZonedDatetime
 from noiselab.store.registry.sql import Conflict
 
 router = APIRouter(tags=["alerts"])
@@ -105,12 +105,10 @@ def list_alerts(
     _: RequireEngineer,
     as_csv: AsCsv,
     since: Annotated[
-        datetime | None, Query(description="Alerts started at or after (ISO 8601 with zone)")
+        ZonedDatetime | None, Query(description="Alerts started at or after (ISO 8601 with zone)")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> Any:
-    if since is not None and since.tzinfo is None:
-        raise HTTPException(422, "since: give a time zone (Z or an offset)")
     since_ms = 0 if since is None else int(since.timestamp() * 1000)
     alerts = [_alert_view(a) for a in registry.alerts.alerts(since_ms=since_ms, limit=limit)]
     if not as_csv:

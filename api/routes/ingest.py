@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 
 from noiselab.api.auth import VendorKey
 from noiselab.api.deps import SettingsDep
+from noiselab.api.openapi import refused_when_valid
 from noiselab.api.problems import problem
 from noiselab.ingest.check import report
 from noiselab.ingest.decoders import FORMATS, Message
@@ -106,12 +107,19 @@ async def _ingest(
     return JSONResponse(body)
 
 
+READING_REFUSED = (
+    "a single reading refused for its content (a time in the future, a level out of range); in an array or a "
+    "batch such items are listed in `refused` of a 200 instead"
+)
+
+
 @router.post(
     "/readings",
     summary="Push native readings (single, batch or array; `sensor_id` in the body)",
     responses=ANSWER_DOC,  # type: ignore[arg-type]
     openapi_extra={
-        "requestBody": {"required": True, "content": {"application/json": {"example": NATIVE_EXAMPLE}}}
+        "requestBody": {"required": True, "content": {"application/json": {"example": NATIVE_EXAMPLE}}},
+        **refused_when_valid(READING_REFUSED),
     },
 )
 async def post_readings(
@@ -126,7 +134,10 @@ async def post_readings(
     "/ingest/{fmt}",
     summary="Push readings in another format: " + ", ".join(FORMATS),
     responses=ANSWER_DOC,  # type: ignore[arg-type]
-    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {}}}},
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/json": {}}},
+        **refused_when_valid(READING_REFUSED),
+    },
 )
 async def post_ingest(
     request: Request,

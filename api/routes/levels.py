@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from pydantic import AwareDatetime
 
 from noiselab.api.auth import Caller, demand
 from noiselab.api.csv import AsCsv, respond
@@ -13,16 +12,16 @@ from noiselab.api.deps import StoreDep
 from noiselab.api.options import MetricOptionsDep
 from noiselab.api.paging import Cursor, limit_query, with_next
 from noiselab.api.views import levels as view
-from noiselab.api.views.query import VisibleSensor, time_range_ms
+from noiselab.api.views.query import VisibleSensor, ZonedDatetime, time_range_ms
 
 router = APIRouter(prefix="/v1/sensors", tags=["levels"])
 
 Start = Annotated[
-    AwareDatetime,
+    ZonedDatetime,
     Query(description="Start (included), ISO 8601 with a zone", examples=["2026-06-10T00:00:00Z"]),
 ]
 End = Annotated[
-    AwareDatetime,
+    ZonedDatetime,
     Query(description="End (excluded), ISO 8601 with a zone", examples=["2026-06-11T00:00:00+02:00"]),
 ]
 Interval = Literal["raw", "1min", "15min", "1h", "1d"]

@@ -6,12 +6,14 @@ Every refusal is a 422 ``RequestValidationError`` (problem+json "Invalid request
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated
 
 import numpy as np
 from fastapi import Depends, Path, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator
 
 from noiselab.api.auth import Caller, Principal
 from noiselab.domain.errors import UnknownSensor
@@ -31,6 +33,27 @@ LATEST = date(2099, 12, 31)
 def _in_range(param: str, day: date) -> None:
     if not EARLIEST <= day <= LATEST:
         raise bad_query(param, f"must be between {EARLIEST} and {LATEST}")
+
+
+_ISO_DATETIME = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T")
+
+
+def _iso_text(value: object) -> object:
+    """Only ISO 8601 text with a ``T`` (what the document's pattern says): no epoch number, no space."""
+    if not isinstance(value, str) or not _ISO_DATETIME.match(value):
+        raise ValueError("an ISO 8601 date-time with a zone, like 2026-06-10T07:00:00Z")
+    return value
+
+
+def _within(value: datetime) -> datetime:
+    if not EARLIEST <= value.date() <= LATEST:
+        raise ValueError(f"must be between {EARLIEST} and {LATEST}")
+    return value
+
+
+ZonedDatetime = Annotated[AwareDatetime, BeforeValidator(_iso_text), AfterValidator(_within)]
+"""A date-time parameter: ISO 8601 text with ``T`` and a zone, its local date in EARLIEST..LATEST (the
+document's pattern for date-time parameters, :func:`noiselab.api.openapi._bound_dates`)."""
 
 
 def time_range_ms(start: datetime, end: datetime, *, max_s: float) -> tuple[int, int]:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from pathlib import Path
 
 import pytest
 from prometheus_client import REGISTRY
 
+from faults.schema import config_text
 from noiselab.api import bodies
 from tests.api.conftest import Api
 
@@ -216,3 +218,58 @@ def test_405_allow_names_every_method_of_the_path(api: Api) -> None:
     assert set(r.headers["allow"].replace(" ", "").split(",")) == {"GET", "POST"}
     r = api.send("PUT", "/v1/sensors/pub-1", "admin")
     assert set(r.headers["allow"].replace(" ", "").split(",")) == {"GET", "PATCH", "DELETE"}
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["0", "1781074800", "2026-06-10 07:00:00Z", "2026-06-10t07:00:00Z", "1999-12-31T23:00:00Z", "2026-06-10"],
+)
+@pytest.mark.parametrize(
+    "where", ["/v1/alerts?since={}", "/v1/sensors/pub-1/levels?start={}&end=2026-06-11T00:00:00Z"]
+)
+def test_date_time_parameters_refuse_what_their_pattern_refuses(api: Api, where: str, value: str) -> None:
+    """An epoch number, a space or a small t instead of T, a year before 2000, a bare date: not the
+    document's ISO pattern, so 422 (they used to be read as times)."""
+    doc = api.client.get("/openapi.json").json()
+    [since] = [p for p in doc["paths"]["/v1/alerts"]["get"]["parameters"] if p["name"] == "since"]
+    [variant] = [v for v in since["schema"]["anyOf"] if v.get("format") == "date-time"]
+    assert re.match(variant["pattern"], value) is None
+    r = api.get(where.format(value), "engineer")
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_date_time_parameters_accept_iso_with_a_zone(api: Api) -> None:
+    for value in ("2026-06-10T07:00:00Z", "2026-06-10T09:00:00+02:00"):
+        assert api.get(f"/v1/alerts?since={value.replace('+', '%2B')}", "engineer").status_code == 200
+    assert api.get("/v1/alerts?since=2026-06-10T07:00:00", "engineer").status_code == 422  # no zone
+
+
+def test_refusals_of_valid_data_are_declared_where_they_happen(api: Api) -> None:
+    """A 422 for schema-valid data is said in the document (in words and as x-refused-when-valid), and
+    the schemathesis run lets only those operations answer it."""
+    doc = api.client.get("/openapi.json").json()
+    refusing = {
+        (path, method)
+        for path, item in doc["paths"].items()
+        for method, op in item.items()
+        if op.get("x-refused-when-valid")
+    }
+    assert {
+        ("/v1/sensors/{sensor_id}", "patch"),
+        ("/v1/sensors", "post"),
+        ("/v1/readings", "post"),
+        ("/v1/ingest/native", "post"),
+        ("/v1/sensors/{sensor_id}/daily", "get"),
+        ("/v1/compliance", "get"),
+    } <= refusing
+    assert ("/v1/ingest/native/check", "post") not in refusing  # the check answers 200 to any body
+    assert ("/v1/sensors/{sensor_id}", "get") not in refusing
+    patch = doc["paths"]["/v1/sensors/{sensor_id}"]["patch"]
+    assert "target_profile" in patch["responses"]["422"]["description"]
+    r = api.send("PATCH", "/v1/sensors/pub-1", "admin", json={"target_profile": "no-such-profile"})
+    assert r.status_code == 422 and "unknown target profile" in r.json()["detail"]
+    toml = config_text(doc)
+    assert toml.count("[[operations]]") == len(refusing)
+    assert 'include-path = "/v1/sensors/{sensor_id}"\ninclude-method = "PATCH"' in toml
+    assert 'include-path = "/v1/sensors/{sensor_id}"\ninclude-method = "GET"' not in toml
