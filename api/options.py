@@ -102,12 +102,9 @@ def _options(
     if day_start_h is None:
         # the server's day start if one is set, else the (requested) scheme's
         day_start_h = resolve_day_start(sch, _hour(settings.day_start))
-    ev = base.events
-    for name, value in (("threshold_db", threshold), ("merge_gap_s", merge_gap_s)):
-        if value is not None:
-            ev = replace(ev, **{name: value})
-    if min_duration_s is not None:
-        ev = replace(ev, min_duration_s=min_duration_s)
+    ev = base.events.with_overrides(
+        threshold_db=threshold, merge_gap_s=merge_gap_s, min_duration_s=min_duration_s
+    )
     if ev.threshold_db not in ev.thresholds_db:
         ev = replace(ev, thresholds_db=tuple(sorted({*ev.thresholds_db, ev.threshold_db})))
     if not 0 <= day_start_h < 24:

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -83,6 +83,21 @@ class EventParams:
             raise ValueError("merge_gap_s and min_duration_s must not be negative")
         if not all(math.isfinite(x) for x in (*self.thresholds_db, *self.nat_levels_db)):
             raise ValueError("thresholds_db and nat_levels_db must be finite")
+
+    def with_overrides(
+        self,
+        *,
+        threshold_db: float | None = None,
+        merge_gap_s: float | None = None,
+        min_duration_s: float | None = None,
+    ) -> EventParams:
+        """These parameters with the given ones replaced (``None`` keeps this one's): per-request values."""
+        return replace(
+            self,
+            threshold_db=self.threshold_db if threshold_db is None else threshold_db,
+            merge_gap_s=self.merge_gap_s if merge_gap_s is None else merge_gap_s,
+            min_duration_s=self.min_duration_s if min_duration_s is None else min_duration_s,
+        )
 
 
 DEFAULT_EVENTS = EventParams()

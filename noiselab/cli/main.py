@@ -7,7 +7,9 @@ lazily so that ``noiselab --help`` stays fast. Options mirror the NOISELAB_* env
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -28,13 +30,19 @@ _STORE_URL = click.option(
 _DATA_DIR = click.option("--data-dir", default=None, help="Where the embedded store and registry live.")
 
 
-def _apply(fn, options):  # type: ignore[no-untyped-def]
+if TYPE_CHECKING:
+    from noiselab.domain.settings import Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _apply(fn: F, options: Sequence[Callable[[F], F]]) -> F:
     for option in reversed(options):
         fn = option(fn)
     return fn
 
 
-def _settings_options(fn):  # type: ignore[no-untyped-def]
+def _settings_options(fn: F) -> F:
     """Flags shared by the long-running commands; each one equals a NOISELAB_* variable."""
     return _apply(
         fn,
@@ -56,7 +64,7 @@ def _settings_options(fn):  # type: ignore[no-untyped-def]
     )
 
 
-def _load(**flags: object):  # type: ignore[no-untyped-def]
+def _load(**flags: Any) -> Settings:
     from noiselab.domain.settings import load_settings
 
     config_file = flags.pop("config_file", None)
@@ -192,7 +200,6 @@ def compute(
     dialect: str,
 ) -> None:
     """Daily metrics (Lden, Lnight, LA90, events, ...) from a CSV of readings."""
-    from dataclasses import replace
 
     from noiselab.api.csv import DIALECTS
     from noiselab.cli.commands import compute as cmd
@@ -201,7 +208,7 @@ def compute(
     if dialect != "plain" and fmt != "csv":
         raise click.UsageError("--dialect applies to --format csv")
     given = {"threshold_db": threshold, "merge_gap_s": merge_gap_s, "min_duration_s": min_duration_s}
-    events = replace(DEFAULT_EVENTS, **{k: v for k, v in given.items() if v is not None})
+    events = DEFAULT_EVENTS.with_overrides(**given)
     day_start_h = None if day_start is None else int(day_start[:2])
     code = cmd.run(
         file,
@@ -216,7 +223,7 @@ def compute(
         raise SystemExit(code)
 
 
-def _store_options(fn):  # type: ignore[no-untyped-def]
+def _store_options(fn: F) -> F:
     """The flags the store-only commands (import, export, report) need."""
     return _apply(fn, [_CONFIG, _STORE_URL, _DATA_DIR])
 
@@ -440,7 +447,7 @@ _KEY_OPTIONS = [
 ]
 
 
-def _key_options(fn):  # type: ignore[no-untyped-def]
+def _key_options(fn: F) -> F:
     for option in reversed(_KEY_OPTIONS):
         fn = option(fn)
     return fn
