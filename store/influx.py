@@ -41,8 +41,9 @@ from influxdb_client.rest import ApiException
 
 from noiselab.domain.errors import ConfigError, StoreUnavailable
 from noiselab.domain.readings import Reading
+from noiselab.processing.events import DEFAULT_EVENTS, EventParams, Events
 from noiselab.processing.rollups import Rollups
-from noiselab.store import minutes
+from noiselab.store import influx_events, minutes
 from noiselab.store.base import HOUR_S, LevelBuckets, ReadingBatch, ReadingColumns, WriteResult
 from noiselab.store.hourly import (
     HourRow,
@@ -156,7 +157,10 @@ class InfluxStore:
         bucket: str = "noise",
         raw_retention_days: int = 0,
         timeout_s: float = 30.0,
+        event_params: EventParams = DEFAULT_EVENTS,
     ) -> None:
+        self.event_params = event_params  # pass-by events kept at write time (store.influx_events)
+        self._events_kept: bool | None = None
         self.url = http_url(url)
         self.org = org
         self.bucket = bucket
@@ -182,6 +186,7 @@ class InfluxStore:
             org=settings.influx_org,
             bucket=settings.influx_bucket,
             raw_retention_days=settings.raw_retention_days,
+            event_params=settings.event_params,
         )
 
     # --- HTTP ---------------------------------------------------------------------------------------
@@ -237,6 +242,7 @@ class InfluxStore:
     def write(self, readings: Sequence[Reading]) -> WriteResult:
         if not readings:
             return WriteResult(0, 0)
+        influx_events.kept(self)  # once per process, before any reading lands (records them if empty)
         first: dict[tuple[str, int], Reading] = {}
         for r in readings:
             first.setdefault((r.sensor_id, r.start_ms), r)
@@ -294,7 +300,14 @@ class InfluxStore:
                     for h in hs
                 ]
             )
+        if new:
+            influx_events.update(self, new)  # the pass-by events the new loud readings can change
         return WriteResult(stored=len(new), duplicates=len(readings) - len(new) - expired, expired=expired)
+
+    def events(self, sensor_id: str, start_ms: int, end_ms: int, params: EventParams) -> Events | None:
+        """Kept events that start in [start_ms, end_ms), or None for parameters not kept (see
+        :mod:`store.influx_events`)."""
+        return influx_events.read(self, sensor_id, start_ms, end_ms, params)
 
     def _minute_lines(self, new: Sequence[Reading]) -> list[str]:
         """Minute rollup points after ``new``: the stored points of their minutes plus the new sums."""

@@ -1,9 +1,10 @@
-"""Pass-by events kept by SqliteStore at write time equal a recomputation from all raw readings."""
+"""Pass-by events kept at write time equal a recomputation from all raw readings: contract tests, run
+against SqliteStore and InfluxStore (real influxd 1.6 behind the shim) through the store fixtures."""
 
 from __future__ import annotations
 
 import random
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -11,7 +12,6 @@ from noiselab.domain.readings import Reading
 from noiselab.processing.events import DEFAULT_EVENTS, EventParams, Events, find_events
 from noiselab.store.base import ReadingBatch, write_batch
 from noiselab.store.passbys import thresholds
-from noiselab.store.sqlite import SqliteStore
 from tests.store.series import local_midnight_s
 
 T0 = local_midnight_s("2026-05-04")
@@ -31,7 +31,7 @@ def _passby_series(sensor_id: str, n: int, seed: int) -> list[Reading]:
     ]
 
 
-def _from_raw(store: SqliteStore, sensor_id: str, params: EventParams) -> Events:
+def _from_raw(store: Any, sensor_id: str, params: EventParams) -> Events:
     cols = store.read(sensor_id, *ALL)
     return find_events(
         np.zeros(len(cols), dtype=np.int64), cols.start_ms / 1000.0, cols.interval_s, cols.laeq, cols.lafmax,
@@ -48,8 +48,7 @@ def _assert_events_equal(got: Events | None, want: Events) -> None:
     np.testing.assert_allclose(got.sel_db[order], want.sel_db, rtol=0, atol=1e-9)
 
 
-def test_events_maintained_at_write_equal_events_from_raw(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "noise.db")
+def test_events_maintained_at_write_equal_events_from_raw(store: Any) -> None:
     rs = _passby_series("s-1", 3000, seed=1)
     shuffled = rs[:]
     random.Random(2).shuffle(shuffled)
@@ -61,11 +60,9 @@ def test_events_maintained_at_write_equal_events_from_raw(tmp_path: Path) -> Non
     want = _from_raw(store, "s-1", DEFAULT_EVENTS)
     assert len(want) > 40
     _assert_events_equal(store.events("s-1", *ALL, DEFAULT_EVENTS), want)
-    store.close()
 
 
-def test_a_late_loud_reading_joins_two_events(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "noise.db")
+def test_a_late_loud_reading_joins_two_events(store: Any) -> None:
     quiet = [Reading("s-1", int((T0 + i) * 1000), 1.0, 50.0) for i in range(60)]
     loud = [Reading("s-1", int((T0 + i) * 1000), 1.0, 75.0) for i in (*range(60, 65), *range(71, 76))]
     store.write(quiet + loud)
@@ -76,24 +73,23 @@ def test_a_late_loud_reading_joins_two_events(tmp_path: Path) -> None:
     ev = store.events("s-1", *ALL, params)
     assert ev is not None and (ev.start_s - T0).tolist() == [60.0] and ev.n_readings.tolist() == [11]
     _assert_events_equal(ev, _from_raw(store, "s-1", params))
-    store.close()
 
 
-def test_other_parameters_are_not_served_and_reopening_with_them_rebuilds(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "noise.db")
+def test_other_parameters_are_not_served(make_store: Any, backend: str) -> None:
+    store = make_store()
     store.write(_passby_series("s-1", 1500, seed=3))
     other = EventParams(merge_gap_s=1.0, min_duration_s=5.0, thresholds_db=(75.0,), threshold_db=75.0)
     assert store.events("s-1", *ALL, other) is None
     assert store.events("s-1", *ALL, EventParams(thresholds_db=(60.0,))) is None  # a threshold not kept
-    store.close()
-    reopened = SqliteStore(tmp_path / "noise.db", event_params=other)
-    _assert_events_equal(reopened.events("s-1", *ALL, other), _from_raw(reopened, "s-1", other))
+    reopened = make_store(event_params=other)
     assert reopened.events("s-1", *ALL, DEFAULT_EVENTS) is None
-    reopened.close()
+    if backend == "sqlite":  # SQLite rebuilds them from raw readings (once); InfluxDB keeps none then
+        _assert_events_equal(reopened.events("s-1", *ALL, other), _from_raw(reopened, "s-1", other))
+    else:
+        assert reopened.events("s-1", *ALL, other) is None
 
 
-def test_events_are_selected_by_start(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "noise.db")
+def test_events_are_selected_by_start(store: Any) -> None:
     store.write(_passby_series("s-1", 2000, seed=4))
     every = store.events("s-1", *ALL, DEFAULT_EVENTS)
     assert every is not None and len(every) > 10
@@ -103,4 +99,3 @@ def test_events_are_selected_by_start(tmp_path: Path) -> None:
     assert first is not None and second is not None and len(first) + len(second) == len(every)
     assert (first.start_s < T0 + 1000).all() and (second.start_s >= T0 + 1000).all()
     assert len(store.events("nobody", *ALL, DEFAULT_EVENTS) or []) == 0
-    store.close()
