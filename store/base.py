@@ -22,6 +22,7 @@ from typing import Protocol
 import numpy as np
 
 from noiselab.domain.readings import Reading
+from noiselab.processing.events import EventParams, Events
 from noiselab.processing.rollups import Rollups
 
 HOUR_S = 3600  # rollup bucket: UTC hours (exact for whole-hour UTC offsets such as Europe/Copenhagen)
@@ -215,6 +216,12 @@ class ReadingStore(Protocol):
     ) -> LevelBuckets:
         """Energy sums per ``bucket_s`` (60 or 900) of the minutes starting in [start_ms, end_ms), from the
         minute rollups the store maintains at write time (exact energy sums, not a raw scan)."""
+        ...
+
+    def events(self, sensor_id: str, start_ms: int, end_ms: int, params: EventParams) -> Events | None:
+        """Pass-by events kept at write time that start in [start_ms, end_ms), sorted by threshold then
+        start (``sensor`` 0), or None when the store keeps none for these parameters (then compute them
+        with ``processing.events.find_events`` over the loud raw readings)."""
         ...
 
     def apply_retention(self, now_s: float) -> None:
