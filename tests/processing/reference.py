@@ -62,3 +62,18 @@ def daily(
         rec["laeq24"] = 10 * math.log10(total_e / total_s)
         out[sensor, day] = rec
     return out
+
+
+def exceedance_level(levels: list[float], seconds: list[float], n: float) -> float:
+    """LA_N as documented (processing/percentiles.py, ISO 1996-1): each level in its 0.1 dB class, the
+    lowest class whose cumulative share of the time reaches (100 - N) %. A loop over sorted classes."""
+    by_class: dict[int, float] = defaultdict(float)
+    for level, s in zip(levels, seconds, strict=True):
+        by_class[round(level * 10)] += s
+    total = sum(by_class.values())
+    cumulative = 0.0
+    for c in sorted(by_class):
+        cumulative += by_class[c]
+        if 100 * cumulative >= (100 - n) * total:
+            return c / 10
+    raise AssertionError("no time")
