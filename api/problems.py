@@ -60,7 +60,7 @@ def allowed_methods(request: Request) -> str:
     methods: set[str] = set()
     for path, route in api_routes(request.app.router.routes):
         if compile_path(path)[0].match(request.url.path):
-            methods.update(route.methods)
+            methods.update(route.methods or ())
     return ", ".join(sorted(methods))
 
 

@@ -123,7 +123,7 @@ def target_for(sensor: Sensor, custom_profiles: Iterable[dict[str, Any]] = ()) -
     if found is not None:
         return found
     if sensor.target_profile in FALLBACK_TARGETS:
-        return FALLBACK_TARGETS[sensor.target_profile]  # type: ignore[index]
+        return FALLBACK_TARGETS[sensor.target_profile]
     return FALLBACK_TARGETS[AREA_PROFILES.get(sensor.area_category or "", "dk-road-housing")]
 
 

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -87,7 +88,7 @@ def simulate_levels(
         length = int(rng.integers(3, 13))
         rise = rng.uniform(10, 22)
         shape = rise * np.sin(np.linspace(0.2, np.pi - 0.2, length))
-        stop = min(n, s + length)
+        stop = min(n, int(s) + length)
         energy[s:stop] += 10 ** ((base[s:stop] + shape[: stop - s]) / 10)
     laeq = np.round(10 * np.log10(energy), 1)
     lafmax = np.round(laeq + rng.uniform(1.0, 4.5, n), 1)
@@ -117,6 +118,7 @@ def envelope(
     lafmax = round(float(levels["lafmax"].max()), 1)
     decoded = {"battery": 98, "LAF": float(levels["laeq"][-1]), "LAeq": laeq, "LAFmax": lafmax}
     dev = f"a84041{sensor.seed:010x}"  # a devEUI-shaped hex id per simulated device
+    body: dict[str, Any]
     if fmt == "chirpstack":
         topic = f"application/{uuid.UUID(int=sensor.seed)}/device/{dev}/event/up"
         body = {

@@ -74,8 +74,8 @@ def range_levels(
     cov_p = np.minimum(1.0, seconds / period_len)
     cov = float(min(1.0, seconds.sum() / period_len.sum()))
     values: dict[str, float | None] = {
-        "lden": _round(composite_level(periods, scheme)),
-        "laeq24": _round(laeq),
+        "lden": _round(float(composite_level(periods, scheme))),
+        "laeq24": _round(float(laeq)),
     }
     coverage = {"lden": float(cov_p.min()), "laeq24": cov, "lafmax": cov}
     for j, name in enumerate(scheme.names):

@@ -217,7 +217,7 @@ def resident_line(doc: dict[str, Any], kind: str, lang: str) -> str | None:
         return None
     db, (lo, hi) = overall["db"], overall["ci95"]
     product = text(lang, f"trial.product.{kind}")
-    words = {"product": product, "product_lower": product[0].lower() + product[1:]}
+    words: dict[str, Any] = {"product": product, "product_lower": product[0].lower() + product[1:]}
     if lo > 0:
         line = text(lang, "trial.quieter", db=_num(db, lang), lo=_num(lo, lang), hi=_num(hi, lang), **words)
     elif hi < 0:

@@ -29,6 +29,8 @@ from collections.abc import Iterable
 from typing import Any, TextIO
 from urllib.parse import unquote, urlparse
 
+from pydantic import SecretStr
+
 MASK = "***"
 
 _URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]*:)(?P<secret>[^\s@/]+)(?=@)")
@@ -175,8 +177,9 @@ def settings_secrets(settings: Any) -> list[str]:
     found: list[str] = []
     for name in type(settings).model_fields:
         value = getattr(settings, name, None)
-        if hasattr(value, "get_secret_value"):
-            found.append(value.get_secret_value())
+        if isinstance(value, SecretStr):
+            if value.get_secret_value():  # an unset secret ("") is nothing to scrub
+                found.append(value.get_secret_value())
         elif isinstance(value, str) and "://" in value:
             password = url_password(value)
             if password:

@@ -31,7 +31,7 @@ def open_store(settings: Settings) -> ReadingStore:
             from noiselab.store.influx import InfluxStore
         except ImportError as exc:  # pragma: no cover - depends on the optional adapter being present
             raise ConfigError(f"InfluxDB store is not available: {exc}") from exc
-        return InfluxStore.from_settings(settings)  # type: ignore[no-any-return]
+        return InfluxStore.from_settings(settings)
     raise ConfigError(f"NOISELAB_STORE_URL must start with sqlite:/// or influxdb://, got {url!r}")
 
 

@@ -104,7 +104,7 @@ def run(settings: Settings, *, collector: bool, api: bool) -> None:
         )
         server = uvicorn.Server(config)
         # our own handlers (above), so that the collector's flush below runs before the process exits
-        server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]
+        server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign, assignment]
         servers.append(server)
         if not stop.is_set():
             block = startup_block(

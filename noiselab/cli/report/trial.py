@@ -83,17 +83,17 @@ def figure(body: dict[str, Any], result: TrialResult) -> Figure:
     if (result.matched_period >= 0).any():
         ax2.legend(fontsize=9)
     names = [e.period for e in result.effects]
-    for i, e in enumerate(result.effects):
-        if e.db is None:
+    for i, effect in enumerate(result.effects):
+        if effect.db is None:
             ax3.text(i, 0, "no data", ha="center", va="bottom", color=RED)
             continue
-        if e.ci95 is not None:
-            ax3.errorbar(i, e.db, yerr=[[e.db - e.ci95[0]], [e.ci95[1] - e.db]], fmt="o", color=BLUE,
+        if effect.ci95 is not None:
+            ax3.errorbar(i, effect.db, yerr=[[effect.db - effect.ci95[0]], [effect.ci95[1] - effect.db]], fmt="o", color=BLUE,
                          capsize=8, markersize=8, linewidth=2)  # fmt: skip
-            ax3.annotate(f"{e.db:.1f} dB ({e.ci95[0]:.1f}–{e.ci95[1]:.1f})", (i, e.ci95[1]),
+            ax3.annotate(f"{effect.db:.1f} dB ({effect.ci95[0]:.1f}–{effect.ci95[1]:.1f})", (i, effect.ci95[1]),
                          textcoords="offset points", xytext=(0, 6), ha="center", fontsize=10)  # fmt: skip
         else:
-            ax3.plot(i, e.db, "o", color=BLUE, markersize=8)
+            ax3.plot(i, effect.db, "o", color=BLUE, markersize=8)
     ax3.axhline(0, color=GREY, linewidth=1)
     ax3.set_xticks(range(len(names)), names)
     ax3.set_xlim(-0.6, len(names) - 0.4)
