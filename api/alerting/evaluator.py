@@ -13,7 +13,8 @@ Values per kind:
   applied by :class:`~noiselab.store.calibrated.CalibratedStore`), against ``above_db`` / ``clear_below_db``;
 - ``health``: the sensor's health (:mod:`noiselab.api.sensor_health`) as a severity (ok 0, warning 1,
   fault 2; unknown changes nothing), firing at ``min_status``; computed at most once a minute per sensor;
-- ``daily``: the last complete day's Lden or Lnight against ``above_db``, else the sensor's target.
+- ``daily``: the last complete day's Lden or Lnight against ``above_db``, else the sensor's target (the
+  strictest limit for that metric; the façade-corrected level, as compliance compares it).
 """
 
 from __future__ import annotations
@@ -38,9 +39,10 @@ from noiselab.api.alerting.rules import quiet_hours
 from noiselab.api.options import options_from_settings
 from noiselab.api.sensor_health import iso, sensor_health
 from noiselab.api.views.compliance import range_levels
-from noiselab.api.views.targets import sensor_limits
+from noiselab.api.views.targets import daily_target
 from noiselab.domain.errors import NoiselabError
 from noiselab.domain.settings import Settings
+from noiselab.domain.targets import compare
 from noiselab.processing.alerting import AlertLimits, AlertState, Notification, step
 from noiselab.processing.decibel import energy_mean
 from noiselab.store.base import ReadingStore
@@ -210,16 +212,21 @@ class Evaluator:
         # the last complete day: its record ends at the next day's day start
         day: date = local.date() - timedelta(days=1 if local.hour >= options.day_start_h else 2)
         metric = rule["metric"]
-        limit = rule.get("above_db")
-        if limit is None:
-            sensor = self.registry.get_sensor(sensor_id)
-            limits = [] if sensor is None else sensor_limits(self.registry.profiles, sensor)
-            found = [lim for lim in limits if lim.metric == metric]
-            if not found:
-                return None, None, None, None
-            limit = found[0].value_db
         values, _ = range_levels(self.store, sensor_id, day, day, options)
-        return values.get(metric), float(limit), float(limit), f"{metric} of {day.isoformat()}"
+        value, what = values.get(metric), f"{metric} of {day.isoformat()}"
+        if rule.get("above_db") is not None:  # the admin's own number, against the measured level
+            return value, float(rule["above_db"]), float(rule["above_db"]), what
+        sensor = self.registry.get_sensor(sensor_id)
+        target = None if sensor is None else daily_target(self.registry.profiles, sensor, metric)
+        if sensor is None or target is None:
+            return None, None, None, f"no {metric} target for {sensor_id}"
+        # a target is a free-field limit: compare it with the façade-corrected level, as compliance does
+        compared = compare(
+            value, target, facade=sensor.facade, correction_db=options.facade_correction_db, indicative=False
+        )
+        facade = f", façade level {compared['facade_correction_db']:+g} dB" if sensor.facade else ""
+        detail = f"{what}{facade} against {target.profile_id} {target.label} ({target.value_db:g} dB)"
+        return compared["value_db"], target.value_db, target.value_db, detail
 
     # --- the loop -----------------------------------------------------------------------------------
     def start(self) -> None:

@@ -14,6 +14,7 @@ from noiselab.api.deps import RegistryDep, SettingsDep
 from noiselab.api.routes.audit import actor_of
 from noiselab.api.sensor_health import iso
 from noiselab.api.views.query import ZonedDatetime
+from noiselab.api.views.targets import daily_target
 from noiselab.store.registry.sql import Conflict
 
 router = APIRouter(tags=["alerts"])
@@ -59,9 +60,22 @@ def _ms_iso(ms: int | None) -> str | None:
 def create_rule(
     rule: AlertRuleIn, registry: RegistryDep, settings: SettingsDep, caller: RequireAdmin, now: Now
 ) -> dict[str, Any]:
-    unknown = [s for s in rule.sensor_ids if registry.get_sensor(s) is None]
+    sensors = {s: registry.get_sensor(s) for s in rule.sensor_ids}
+    unknown = [s for s, sensor in sensors.items() if sensor is None]
     if unknown:
         raise HTTPException(422, f"sensor_ids: unknown sensor(s) {', '.join(map(repr, unknown))}")
+    if rule.kind == "daily" and rule.above_db is None:  # over each sensor's own target: it needs one
+        untargeted = [
+            s
+            for s, sensor in sensors.items()
+            if sensor is not None and daily_target(registry.profiles, sensor, rule.metric) is None
+        ]
+        if untargeted:
+            raise HTTPException(
+                422,
+                f"sensor_ids: no {rule.metric} target for {', '.join(map(repr, untargeted))} "
+                "(set the sensor's target_profile or area, or give above_db)",
+            )
     for i, channel in enumerate(rule.channels):
         if channel.type == "webhook":
             try:

@@ -25,6 +25,14 @@ def sensor_limits(profiles: TargetRegistry, sensor: Sensor) -> list[Limit]:
     )
 
 
+def daily_target(profiles: TargetRegistry, sensor: Sensor, metric: str) -> Limit | None:
+    """The sensor's target for a day's ``metric`` (``lden``, ``lnight``): the strictest (lowest) of its
+    profile's limits for that metric at its area, or None when the profile has none. A free-field value:
+    compare it with the façade-corrected level (:func:`noiselab.domain.targets.compare`)."""
+    found = [lim for lim in sensor_limits(profiles, sensor) if lim.metric == metric]
+    return min(found, key=lambda lim: lim.value_db) if found else None
+
+
 def profile_exists(profiles: TargetRegistry, profile_id: str) -> bool:
     return profile_id in all_profiles(profiles.latest())
 
