@@ -6,7 +6,8 @@ Run: ``.venv/bin/python bench/bench_levels.py [--days 35] [--repeat 5]``. Two se
 /tmp (the import rate is printed too); then the levels view (``api.views.levels.bucket_rows``, what the
 route calls) is timed per interval, alternating the cases, median (and best) of ``--repeat``; so is the
 HTTP route itself (``GET /v1/sensors/vb-01/levels``, engineer key, in-process TestClient: routing, auth,
-the view and the JSON encoding, no network).
+the view and the JSON encoding, no network), and so are ``/daily`` and ``/events`` over 30 days (events
+kept at write time; ``min_duration_s=2.999`` forces the path that finds them on the loud raw readings).
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ TZ = "Europe/Copenhagen"
 
 def _iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _day(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d")
 
 
 def _client(work: Path, store: SqliteStore, registry: SqliteRegistry) -> tuple[TestClient, str]:
@@ -93,6 +98,13 @@ def main() -> None:
         for interval in ("1h", "15min"):
             url = f"/v1/sensors/vb-01/levels?start={iso[0]}&end={iso[1]}&interval={interval}"
             cases[f"http_{interval}"] = lambda url=url: len(_get(client, key, url))
+        days = f"start={_day(start_ms)}&end={_day(start_ms + 29 * 86_400_000)}&day_start=00:00"
+        events_url = f"/v1/sensors/vb-01/events?start={_iso(start_ms)}&end={_iso(start_ms + 30 * 86_400_000)}"
+        cases["http_daily_30d"] = lambda: len(_get(client, key, f"/v1/sensors/vb-01/daily?{days}"))
+        cases["http_events_30d"] = lambda: len(_get(client, key, events_url + "&limit=10000"))
+        cases["http_events_30d_from_raw"] = lambda: len(
+            _get(client, key, events_url + "&limit=10000&min_duration_s=2.999")
+        )
         times: dict[str, list[float]] = {k: [] for k in cases}
         rows: dict[str, int] = {}
         for _ in range(args.repeat):
@@ -106,6 +118,8 @@ def main() -> None:
         out["rows"] = rows
         out["15min_vs_1h"] = round(med["15min"] / med["1h"], 2)
         out["http_15min_vs_1h"] = round(med["http_15min"] / med["http_1h"], 2)
+        out["http_events_vs_daily_30d"] = round(med["http_events_30d"] / med["http_daily_30d"], 2)
+        out["events_from_raw_vs_kept"] = round(med["http_events_30d_from_raw"] / med["http_events_30d"], 1)
         out["15min_raw_scan_vs_15min"] = round(med["15min_raw_scan"] / med["15min"], 1)
         out["1min_raw_scan_vs_1min"] = round(med["1min_one_day_raw_scan"] / med["1min_one_day"], 1)
         store.close()

@@ -2,7 +2,7 @@
 
 ``write_file(path, sensors=2, days=35)`` writes ``sensor_id,ts,laeq,lafmax`` rows (``ts`` ISO 8601 UTC with
 ``Z``, levels with one decimal), sensor by sensor in time order, 86 400 rows per sensor and day. Levels
-follow a diurnal pattern with noise and pass-bys above 70 dB.
+follow a diurnal pattern with noise and pass-bys (about 8 s, +20 dB, one every ~7 minutes).
 """
 
 from __future__ import annotations
@@ -59,7 +59,8 @@ def write_file(path: Path, *, sensors: int = 2, days: float = 35.0, seed: int = 
                 t = np.arange(lo, min(lo + _BLOCK, n), dtype=np.int64) + START_S
                 hour = (t % 86400) / 3600.0
                 level = 55 + 8 * np.sin((hour - 8) / 24 * 2 * np.pi) + rng.normal(0, 3, t.size)
-                level += np.where(rng.random(t.size) < 0.004, 20.0, 0.0)  # pass-bys
+                passby = np.convolve(rng.random(t.size) < 1 / 400, np.ones(8), mode="same") > 0
+                level += np.where(passby, 20.0, 0.0)  # pass-bys of about 8 s, one every ~7 minutes
                 tenths = np.clip(np.rint(level * 10), 300, 990).astype(np.int64)
                 fmax = np.minimum(tenths + 45, 999)
                 fh.write(_rows(f"vb-{k + 1:02d}", t, tenths, fmax))
