@@ -117,6 +117,35 @@
     return es;
   };
 
+  /* Refetch a page's data every NL.REFRESH_MS while the tab is visible, and at once when it becomes visible
+     again: a page left open (or opened while the demo history is still arriving) fills in and stays current
+     without a reload. ``refresh`` keeps what is shown when a fetch fails; the live stream is left alone. */
+  NL.REFRESH_MS = 60000;
+  NL.MIN_GAP_MS = 5000; // tab switches in quick succession fetch once
+  NL.keepFresh = function (refresh) {
+    let last = Date.now(), busy = false;
+    async function run() {
+      if (busy) return;
+      busy = true;
+      last = Date.now();
+      try { await refresh(); } catch (e) { /* keep what is shown; the next round tries again */ } finally { busy = false; }
+    }
+    setInterval(() => { if (document.visibilityState !== "hidden") run(); }, NL.REFRESH_MS);
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible" && Date.now() - last >= NL.MIN_GAP_MS) run();
+    });
+  };
+
+  /* Put a freshly built card in place of the shown one when it says something new; focus stays on its link. */
+  NL.swapCard = function (old, fresh) {
+    if (old.outerHTML === fresh.outerHTML) return old;
+    const focused = old.contains(document.activeElement);
+    old.replaceWith(fresh);
+    const link = focused && fresh.querySelector("a");
+    if (link) link.focus();
+    return fresh;
+  };
+
   const BAND_COLOURS = { under: "#1b7a3a", near: "#ffe08a", over: "#f08c00", "far-over": "#a8202f", none: "#5f6770" };
   NL.bandColour = (b) => BAND_COLOURS[b] || BAND_COLOURS.none;
 
@@ -152,6 +181,11 @@
 
     function markerText(s) { return s.name + ": " + NL.dB(s.now.laeq_db) + " – " + s.now.band_text; }
 
+    function updateMarker(s) {
+      const m = markers[s.sensor_id];
+      if (m) { m.setStyle({ fillColor: NL.bandColour(s.now.band) }); m.setTooltipContent(NL.textNode(markerText(s))); }
+    }
+
     function renderMap() {
       if (!map) return;
       Object.values(markers).forEach((m) => m.remove());
@@ -182,8 +216,27 @@
       s.now = u.now;
       const li = list.querySelector('[data-sensor="' + CSS.escape(u.sensor_id) + '"]');
       if (li) NL.updateNow(li, u.now, data.tz);
-      const m = markers[u.sensor_id];
-      if (m) { m.setStyle({ fillColor: NL.bandColour(u.now.band) }); m.setTooltipContent(NL.textNode(markerText(s))); }
+      updateMarker(s);
+    }
+
+    const ids = (d) => d.sensors.map((s) => s.sensor_id).join("\n");
+
+    /* The periodic refetch: the same places get their cards updated in place (the map keeps its view);
+       places added or removed redraw the list and the map. */
+    async function refresh() {
+      const fresh = await NL.getJSON("/v1/public/overview?lang=" + NL.lang);
+      const same = data && ids(data) === ids(fresh);
+      data = fresh;
+      if (!same) {
+        render();
+        if (!es) es = NL.stream({}, onLevel); // the first load had failed
+        return;
+      }
+      for (const s of data.sensors) {
+        const li = list.querySelector('[data-sensor="' + CSS.escape(s.sensor_id) + '"]');
+        if (li) NL.swapCard(li, NL.card(s, data.tz, { link: true }));
+        updateMarker(s);
+      }
     }
 
     async function load() {
@@ -209,6 +262,7 @@
     });
     NL.listeners.push(load);
     load();
+    NL.keepFresh(refresh);
   }
 
   document.addEventListener("DOMContentLoaded", () => {

@@ -121,25 +121,37 @@
   function page() {
     const id = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] || "");
     const list = document.getElementById("sensors");
-    let es = null;
-    async function load() {
+    let es = null, current = null;
+
+    const fetchSensor = () => NL.getJSON("/v1/public/sensors/" + encodeURIComponent(id) + "?lang=" + NL.lang);
+
+    function render(d) {
+      current = d;
+      document.getElementById("sensor-name").textContent = d.name;
+      document.title = d.name + " – noiselab";
+      const shown = list.querySelector("li");
+      const card = NL.card(d, d.tz, { headingTag: null });
+      if (shown) NL.swapCard(shown, card); else list.replaceChildren(card);
+      list.setAttribute("aria-busy", "false");
+      chart24(d); chart30(d); events(d); explain(d);
+    }
+
+    async function load() { // first load and a change of language: the stream follows the language
       let d;
       try {
-        d = await NL.getJSON("/v1/public/sensors/" + encodeURIComponent(id) + "?lang=" + NL.lang);
+        d = await fetchSensor();
       } catch (e) {
         document.getElementById("sensor-name").textContent = e.status === 404 ? NL.t("notFound") : NL.t("loadError");
         return;
       }
-      document.getElementById("sensor-name").textContent = d.name;
-      document.title = d.name + " – noiselab";
-      list.replaceChildren(NL.card(d, d.tz, { headingTag: null }));
-      list.setAttribute("aria-busy", "false");
-      chart24(d); chart30(d); events(d); explain(d);
+      render(d);
       if (es) es.close();
-      es = NL.stream({ sensor: id }, (u) => { const li = list.querySelector("li"); if (li && u.sensor_id === id) NL.updateNow(li, u.now, d.tz); });
+      es = NL.stream({ sensor: id }, (u) => { const li = list.querySelector("li"); if (li && u.sensor_id === id) NL.updateNow(li, u.now, current.tz); });
     }
+
     NL.listeners.push(load);
     load();
+    NL.keepFresh(async () => render(await fetchSensor()));
   }
 
   document.addEventListener("DOMContentLoaded", page);
