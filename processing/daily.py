@@ -16,7 +16,9 @@ Definitions (SPEC §5; Directive 2002/49/EC Annex I; ISO 1996-1:2016 §3.6):
 A period without data has a NaN level, and then Lden is NaN too (no gap is ever treated as silence).
 ``lafmax``/``lcpeak`` are the maxima of what the sensor reported (NaN when never reported); LA10..LA95 follow
 :mod:`processing.percentiles`. ``lafmax_<period>`` is the max of LAFmax in each period (``lafmax_night``: the
-loudest moment of the night). Event counts (when events are given, :mod:`processing.events`) are the events
+loudest moment of the night). ``la90_<period>`` is LA90 of the readings in that period alone (the background
+level of the day, the evening, the night), by the same method as ``la90`` on the period's own histogram.
+Event counts (when events are given, :mod:`processing.events`) are the events
 starting in that day (``n_events_<threshold>``) and in its night (``..._night``); ``nat<N>`` counts the
 events at the main threshold whose max reaches N dB (``nat<N>_night``: those starting in the night).
 """
@@ -49,6 +51,7 @@ __all__ = [
 ]
 
 PERCENTS = (10, 50, 90, 95)
+PERIOD_PERCENTS = (90,)  # LA_N per period: la90_day, la90_evening, la90_night
 RECORD_KEYS = (
     "sensor_id",
     "date",
@@ -80,6 +83,7 @@ _LEVEL_KEYS = {
     "lafmax_day",
     "lafmax_evening",
     "lafmax_night",
+    *(f"la{n}_{p}" for n in PERIOD_PERCENTS for p in ("day", "evening", "night")),
 }
 
 
@@ -88,7 +92,8 @@ class DailyTable:
     """Columns of daily records; row i is sensor ``sensor_ids[sensor[i]]`` on local date ``date_ordinal[i]``.
 
     ``levels``/``coverage_periods`` have one column per period of ``scheme``. ``event_counts`` maps a column
-    name (``n_events_65``, ``n_events_65_night``, ...) to per-row counts.
+    name (``n_events_65``, ``n_events_65_night``, ...) to per-row counts. ``la_periods[i, p, j]`` is
+    LA_N with N = ``PERIOD_PERCENTS[j]`` of period ``p`` on row ``i``.
     """
 
     scheme: PeriodScheme
@@ -107,6 +112,7 @@ class DailyTable:
     event_counts: dict[str, NDArray[np.int64]] = field(default_factory=dict)
     lafmax_periods: NDArray[np.float64] | None = None
     day_start_h: int = 0
+    la_periods: NDArray[np.float64] | None = None
 
     def __len__(self) -> int:
         return int(self.sensor.shape[0])
@@ -141,6 +147,11 @@ class DailyTable:
             i = self.scheme.index(name)
             ok = i is not None and self.lafmax_periods is not None
             cols[f"lafmax_{name}"] = self.lafmax_periods[:, i] if ok else np.full(len(self), np.nan)  # type: ignore[index]
+        for j, n in enumerate(PERIOD_PERCENTS):
+            for name in ("day", "evening", "night"):
+                i = self.scheme.index(name)
+                have = i is not None and self.la_periods is not None
+                cols[f"la{n}_{name}"] = self.la_periods[:, i, j] if have else np.full(len(self), np.nan)  # type: ignore[index]
         cols.update(self.event_counts)
         return cols
 
@@ -250,6 +261,14 @@ def daily_from_sums(
         cov_p = np.where(per_len > 0, np.minimum(1.0, sums.seconds / per_len), np.nan)
     valid = np.all(np.where(np.isnan(cov_p), True, cov_p >= valid_threshold), axis=1)
     la = exceedance_levels(sums.hist_group, sums.hist_bin, sums.hist_seconds, len(sums), PERCENTS)
+    n_p = len(scheme.periods)
+    la_p = exceedance_levels(
+        sums.period_hist_group,
+        sums.period_hist_bin,
+        sums.period_hist_seconds,
+        len(sums) * n_p,
+        PERIOD_PERCENTS,
+    ).reshape(len(sums), n_p, len(PERIOD_PERCENTS))
     counts = _event_counts(events, sums, event_thresholds, event_params) if events is not None else {}
     return DailyTable(
         scheme=scheme,
@@ -268,6 +287,7 @@ def daily_from_sums(
         event_counts=counts,
         lafmax_periods=sums.lafmax_periods,
         day_start_h=ds,
+        la_periods=la_p,
     )
 
 

@@ -5,10 +5,12 @@ the daily shells, calendar dates with 0). Accumulators are kept per (sensor, day
 
 Raw readings and rollup rows are the same kind of thing for this module: a row with a start time, an energy
 ``Σ interval_s·10^(LAeq/10)``, measured seconds, maxima and a 0.1 dB histogram of seconds. Each row goes to
-the
-local date and period of its start; sums add and maxima max. Both entry points run the *same* accumulation,
-so metrics from raw readings and from rollups of them agree (exactly for percentiles and coverage, to
-floating-point rounding of the energy sums for levels).
+the local date and period of its start; sums add and maxima max. Both entry points run the *same*
+accumulation, so metrics from raw readings and from rollups of them agree (exactly for percentiles and
+coverage, to floating-point rounding of the energy sums for levels). Histograms are kept per (sensor, day,
+period), so that LA_N of each period (LA90 of the night) is as exact as LA_N of the day: to the 0.1 dB class,
+identical from raw readings and from hourly rollups (a UTC hour lies in one local period wherever the zone's
+offset is a whole number of hours).
 
 Raw readings are processed in chunks (``chunk_rows``) into dense accumulators indexed by (sensor, date), so
 the temporary memory is bounded by the chunk, not by the number of readings.
@@ -37,6 +39,7 @@ class DaySums:
     """Sums per group = (sensor index, local date); ``energy``/``seconds`` have shape (groups, periods).
 
     The histogram ``hist_*`` is sorted by (group, bin) with unique entries; bins are 0.1 dB classes.
+    ``period_hist_*`` is the same per period: its group is ``group·len(scheme.periods) + period``.
     """
 
     scheme: PeriodScheme
@@ -50,6 +53,9 @@ class DaySums:
     hist_group: NDArray[np.int64]
     hist_bin: NDArray[np.int64]
     hist_seconds: NDArray[np.float64]
+    period_hist_group: NDArray[np.int64]
+    period_hist_bin: NDArray[np.int64]
+    period_hist_seconds: NDArray[np.float64]
     lafmax_periods: NDArray[np.float64]  # (groups, periods): max of reported LAFmax per period
     day_start_h: int = 0
 
@@ -57,25 +63,48 @@ class DaySums:
         return int(self.sensor.shape[0])
 
 
+def _hour_groups(hour_period: NDArray[np.intp], n_periods: int) -> list[slice | NDArray[np.intp]]:
+    """The hours of the day (0 = day start) of each period: a slice when they are consecutive."""
+    out: list[slice | NDArray[np.intp]] = []
+    for i in range(n_periods):
+        hours = np.flatnonzero(hour_period == i)
+        whole = hours.size > 0 and int(hours[-1] - hours[0]) + 1 == hours.size
+        out.append(slice(int(hours[0]), int(hours[-1]) + 1) if whole else hours)
+    return out
+
+
 class _Accumulator:
     """Dense accumulators over (sensor, day offset) keys and the 24 hours of each day (0 = day start).
 
     Energy and seconds are kept per local hour (folded into periods at the end); the 0.1 dB histogram per
-    key is dense when it fits ``_DENSE_HIST_LIMIT`` entries, else a list of sparse parts.
+    (key, period) (``hour_period``: the period of each hour of the day) is dense when it fits
+    ``_DENSE_HIST_LIMIT`` entries, else a list of sparse parts.
     """
 
-    def __init__(self, n_sensors: int, date_lo: int, date_hi: int, bin_lo: int, bin_hi: int):
+    def __init__(
+        self,
+        n_sensors: int,
+        date_lo: int,
+        date_hi: int,
+        bin_lo: int,
+        bin_hi: int,
+        hour_period: NDArray[np.intp],
+        n_periods: int,
+    ):
         self.n_dates = date_hi - date_lo + 1
         self.date_lo = date_lo
         self.n_keys = n_sensors * self.n_dates
         self.bin_lo = bin_lo
         self.n_bins = bin_hi - bin_lo + 1
+        self.hour_period = np.asarray(hour_period, dtype=np.intp)
+        self.n_p = n_periods
+        self.hour_groups = _hour_groups(self.hour_period, n_periods)
         self.energy = np.zeros(self.n_keys * 24)
         self.seconds = np.zeros(self.n_keys * 24)
         self.lafmax = np.full(self.n_keys * 24, np.nan)
         self.lcpeak = np.full(self.n_keys * 24, np.nan)
-        self.dense = self.n_keys * self.n_bins <= _DENSE_HIST_LIMIT
-        self.hist = np.zeros(self.n_keys * self.n_bins if self.dense else 0)
+        self.dense = self.n_keys * self.n_p * self.n_bins <= _DENSE_HIST_LIMIT
+        self.hist = np.zeros(self.n_keys * self.n_p * self.n_bins if self.dense else 0)
         self.sparse: list[tuple[NDArray[np.int64], NDArray[np.float64]]] = []
 
     def add_rows(
@@ -109,9 +138,10 @@ class _Accumulator:
             else:
                 np.fmax.at(acc, key, values)
 
-    def add_hist(self, key: NDArray[np.int64], bin_: NDArray[np.int64], seconds: NDArray[np.float64]) -> None:
-        flat = key * self.n_bins + (bin_ - self.bin_lo)
-        self._add_flat_hist(0, flat, sum_by(flat, seconds, 0) if self.dense else seconds)
+    def add_hist(self, slot: NDArray[np.int64], bin_: NDArray[np.int64], secs: NDArray[np.float64]) -> None:
+        """Add histogram entries of rows at ``slot = key·24 + hour of the day``."""
+        flat = ((slot // 24) * self.n_p + self.hour_period[slot % 24]) * self.n_bins + (bin_ - self.bin_lo)
+        self._add_flat_hist(0, flat, sum_by(flat, secs, 0) if self.dense else secs)
 
     def _add_flat_hist(self, first: int, flat: NDArray[np.int64], values: NDArray[np.float64]) -> None:
         """Dense: add ``values`` (a histogram from entry ``first`` on). Sparse: fold (flat, values) pairs."""
@@ -151,17 +181,21 @@ class _Accumulator:
             local = np.bincount(slot, weights=weights, minlength=n_local * self.n_bins).reshape(n_local, -1)
             secs = local.sum(axis=1)
             self.seconds[first : first + n_local] += secs if scale == 1.0 else secs * scale
-            day = local.reshape(k_hi - k_lo + 1, 24, self.n_bins).sum(axis=1).reshape(-1)
-            day_f = np.asarray(day, dtype=np.float64) * scale
-            flat = np.flatnonzero(day_f) if not self.dense else np.zeros(0, dtype=np.int64)
+            hours = local.reshape(k_hi - k_lo + 1, 24, self.n_bins)
+            per = np.stack([hours[:, g].sum(axis=1) for g in self.hour_groups], axis=1).reshape(-1)
+            per_f = np.asarray(per, dtype=np.float64) * scale
+            flat = np.flatnonzero(per_f) if not self.dense else np.zeros(0, dtype=np.int64)
+            at = k_lo * self.n_p * self.n_bins
             if self.dense:
-                self._add_flat_hist(k_lo * self.n_bins, flat, day_f)
+                self._add_flat_hist(at, flat, per_f)
             else:
-                self._add_flat_hist(0, flat + k_lo * self.n_bins, day_f[flat])
+                self._add_flat_hist(0, flat + at, per_f[flat])
             return
         secs = np.bincount(slot, weights=weights, minlength=n_local)
         self.seconds[first : first + n_local] += secs if scale == 1.0 else secs * scale
         key = slot // 24 + k_lo
+        key *= self.n_p
+        key += self.hour_period[slot % 24]
         key *= self.n_bins
         key += cls
         w = np.full(key.size, scale) if weights is None else weights
@@ -183,15 +217,24 @@ class _Accumulator:
         if self.dense:
             flat = np.flatnonzero(self.hist)
             hsec = self.hist[flat]
+            day_hist = self.hist.reshape(self.n_keys, self.n_p, self.n_bins).sum(axis=1).reshape(-1)
+            day_flat = np.flatnonzero(day_hist)
+            day_sec = day_hist[day_flat]
         elif self.sparse:
             allk = np.concatenate([k for k, _ in self.sparse])
             alls = np.concatenate([s for _, s in self.sparse])
             flat, inv = np.unique(allk, return_inverse=True)
             hsec = sum_by(inv.reshape(-1), alls, flat.size)
+            day_keys = flat // (self.n_p * self.n_bins) * self.n_bins + flat % self.n_bins
+            day_flat, inv = np.unique(day_keys, return_inverse=True)
+            day_sec = sum_by(inv.reshape(-1), hsec, day_flat.size)
         else:
             flat, hsec = np.zeros(0, dtype=np.int64), np.zeros(0)
-        hkey = flat // self.n_bins
-        hgroup = new_index[hkey]
+            day_flat, day_sec = flat, hsec
+        pkey = flat // self.n_bins
+        pgroup = new_index[pkey // self.n_p]
+        pkeep = pgroup >= 0
+        hgroup = new_index[day_flat // self.n_bins]
         keep = hgroup >= 0
         return DaySums(
             scheme=scheme,
@@ -203,8 +246,11 @@ class _Accumulator:
             lafmax=np.fmax.reduce(hours_f, axis=1)[present],
             lcpeak=np.fmax.reduce(self.lcpeak.reshape(self.n_keys, 24), axis=1)[present],
             hist_group=hgroup[keep],
-            hist_bin=(flat[keep] % self.n_bins + self.bin_lo).astype(np.int64),
-            hist_seconds=hsec[keep],
+            hist_bin=(day_flat[keep] % self.n_bins + self.bin_lo).astype(np.int64),
+            hist_seconds=day_sec[keep],
+            period_hist_group=(pgroup * self.n_p + pkey % self.n_p)[pkeep],
+            period_hist_bin=(flat[pkeep] % self.n_bins + self.bin_lo).astype(np.int64),
+            period_hist_seconds=hsec[pkeep],
             lafmax_periods=fmax_p[present],
             day_start_h=day_start_h,
         )
@@ -214,7 +260,7 @@ def _empty(scheme: PeriodScheme, tz: str, day_start_h: int) -> DaySums:
     i = np.zeros(0, dtype=np.int64)
     f = np.zeros(0)
     p = np.zeros((0, len(scheme.periods)))
-    return DaySums(scheme, tz, i, i, p, p, f, f, i, i, f, p, day_start_h)
+    return DaySums(scheme, tz, i, i, p, p, f, f, i, i, f, i, i, f, p, day_start_h)
 
 
 def _level_range(lv_all: NDArray[np.generic], ws: Workspace, chunk_rows: int) -> tuple[float, float]:
@@ -278,7 +324,8 @@ def day_sums_from_raw(
     shift_s = day_start_h * HOUR_S
     d_lo = (int(np.floor(t_min)) + int(offsets.offsets_s.min()) - shift_s) // DAY_S + EPOCH_ORDINAL
     d_hi = (int(np.floor(t_max)) + int(offsets.offsets_s.max()) - shift_s) // DAY_S + EPOCH_ORDINAL
-    acc = _Accumulator(int(np.max(sensor_all)) + 1, d_lo, d_hi, b_lo, b_hi)
+    table = scheme.day_hour_table(day_start_h)
+    acc = _Accumulator(int(np.max(sensor_all)) + 1, d_lo, d_hi, b_lo, b_hi, table, len(scheme.periods))
     base_s = (d_lo - EPOCH_ORDINAL) * DAY_S + shift_s
     keys_per_sensor = acc.n_dates * 24
     for lo in range(0, n, chunk_rows):
@@ -339,8 +386,10 @@ def day_sums_from_rollups(r: Rollups, *, scheme: PeriodScheme, tz: str, day_star
     bins = r.hist_bin.astype(np.int64)
     b_lo = int(bins.min()) if bins.size else 0
     b_hi = int(bins.max()) if bins.size else 0
-    acc = _Accumulator(int(r.sensor.max()) + 1, d_lo, d_hi, b_lo, b_hi)
+    table = scheme.day_hour_table(day_start_h)
+    acc = _Accumulator(int(r.sensor.max()) + 1, d_lo, d_hi, b_lo, b_hi, table, len(scheme.periods))
     key = r.sensor * acc.n_dates + (a.date_ordinal - d_lo)
-    acc.add_rows(key * 24 + (a.hour - day_start_h) % 24, r.energy, r.seconds, r.lafmax, r.lcpeak)
-    acc.add_hist(key[r.hist_row], bins, r.hist_seconds)
+    slot = key * 24 + (a.hour - day_start_h) % 24
+    acc.add_rows(slot, r.energy, r.seconds, r.lafmax, r.lcpeak)
+    acc.add_hist(slot[r.hist_row], bins, r.hist_seconds)
     return acc.finish(scheme, tz, day_start_h)

@@ -23,16 +23,32 @@ def period_of(hour: int, scheme: str) -> str:
     raise AssertionError(hour)
 
 
+def exceeded(classes: list[tuple[int, float]], percent: float) -> float | None:
+    """LA_N of (0.1 dB class, seconds) pairs: the lowest class whose cumulative share of the time reaches
+    (100 − N) % (the inverted CDF), plainly: sort, add up, stop."""
+    total = sum(sec for _, sec in classes)
+    if total <= 0:
+        return None
+    cum = 0.0
+    for cls, sec in sorted(classes):
+        cum += sec
+        if 100.0 * cum >= (100.0 - percent) * total:
+            return cls / 10
+    raise AssertionError("cumulative share never reached")
+
+
 def daily(
     readings: list[tuple[str, float, float, float]], scheme: str, tz: str, day_start_h: int = 0
 ) -> dict[tuple[str, str], dict[str, float | None]]:
-    """(sensor_id, start_s, interval_s, laeq) rows -> {(sensor, date): {lday, ..., lden, laeq24}}.
+    """(sensor_id, start_s, interval_s, laeq) rows -> {(sensor, date): {lday, ..., lden, laeq24,
+    la90_day, la90_evening, la90_night}}.
 
     The date of a reading is that of its local wall-clock time minus ``day_start_h`` hours (the noise day).
     """
     zone = ZoneInfo(tz)
     energy: dict[tuple[str, str, str], float] = defaultdict(float)
     seconds: dict[tuple[str, str, str], float] = defaultdict(float)
+    classes: dict[tuple[str, str, str], list[tuple[int, float]]] = defaultdict(list)
     keys = set()
     for sensor, start, interval, laeq in readings:
         local = datetime.fromtimestamp(start, tz=UTC).astimezone(zone)
@@ -40,6 +56,7 @@ def daily(
         p = period_of(local.hour, scheme)
         energy[sensor, day, p] += interval * 10 ** (laeq / 10)
         seconds[sensor, day, p] += interval
+        classes[sensor, day, p].append((round(laeq * 10), interval))
         keys.add((sensor, day))
     out: dict[tuple[str, str], dict[str, float | None]] = {}
     for sensor, day in keys:
@@ -51,6 +68,7 @@ def daily(
             s = seconds.get((sensor, day, name), 0.0)
             e = energy.get((sensor, day, name), 0.0)
             total_e += e
+            rec["la90_" + name] = exceeded(classes.get((sensor, day, name), []), 90)
             total_s += s
             if s > 0:
                 rec["l" + name] = 10 * math.log10(e / s)

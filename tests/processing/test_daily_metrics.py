@@ -228,6 +228,7 @@ def _assert_tables_equal(a, b) -> None:  # type: ignore[no-untyped-def]
         else:
             np.testing.assert_array_equal(col, other, err_msg=name)
     np.testing.assert_array_equal(a.la, b.la)  # percentiles identical, not merely close
+    np.testing.assert_array_equal(a.la_periods, b.la_periods)  # LA90 per period too
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
