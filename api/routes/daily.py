@@ -53,6 +53,9 @@ DAILY_EXAMPLE = [
         "lafmax_day": 71.2,
         "lafmax_evening": 68.0,
         "lafmax_night": 66.5,
+        "la90_day": 60.0,
+        "la90_evening": 60.0,
+        "la90_night": 60.0,
         "n_events_65": 0,
         "n_events_65_night": 0,
         "n_events_70": 0,
@@ -89,7 +92,10 @@ DAILY_EXAMPLE = [
         "Lnight is one whole night (8 or 10 h when daylight saving changes); `day_start=00:00` gives "
         "calendar days. Levels are energy means of the readings in each period; Lden uses the scheme's "
         "nominal hours and penalties; a period without data makes its level and Lden null. `valid`: every "
-        "period has at least the coverage threshold (`coverage`). Per night: `lafmax_night`; "
+        "period has at least the coverage threshold (`coverage`). Per period: `lafmax_day`, "
+        "`lafmax_evening`, `lafmax_night` (the loudest moment) and `la90_day`, `la90_evening`, `la90_night` "
+        "(LA90 of that period alone: the background level, to 0.1 dB classes, equal from raw readings and "
+        "from the hourly rollups); "
         "events (`threshold`, `merge_gap_s`, `min_duration_s`) counted per day and night as "
         "`n_events_65`, `n_events_70` (and the requested threshold) and NAT (`nat70`, `nat75`, `nat80`: "
         "events whose max reaches 70/75/80 dB). "

@@ -52,6 +52,9 @@ DAILY_KEYS = key_columns(
     "lafmax_day",
     "lafmax_evening",
     "lafmax_night",
+    "la90_day",
+    "la90_evening",
+    "la90_night",
 )
 _TARGETS = key_columns(
     "facade",

@@ -12,7 +12,8 @@ from tests.api.conftest import Api
 T = "start=2026-06-10T00:00:00Z&end=2026-06-10T01:00:00Z"
 DAILY = (
     "sensor_id,date,lden,lday,levening,lnight,laeq24,lafmax,la10,la50,la90,la95,coverage,valid,lcpeak,"
-    "coverage_day,coverage_evening,coverage_night,lafmax_day,lafmax_evening,lafmax_night,n_events_65,"
+    "coverage_day,coverage_evening,coverage_night,lafmax_day,lafmax_evening,lafmax_night,la90_day,la90_evening,"
+    "la90_night,n_events_65,"
     "n_events_65_night,n_events_70,n_events_70_night,nat70,nat70_night,nat75,nat75_night,nat80,nat80_night,"
     "facade,target_profile,lden_limit_db,lden_value_db,lden_margin_db,lden_exceeded,lnight_limit_db,"
     "lnight_value_db,lnight_margin_db,lnight_exceeded,indicative"
