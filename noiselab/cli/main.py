@@ -341,6 +341,15 @@ def _given(flags: dict[str, object], *names: tuple[str, str]) -> tuple[str, ...]
     "--chunk-rows", type=click.IntRange(1), default=50_000, show_default=True, help="Rows per store read."
 )
 @_DIALECT
+@click.option(
+    "--progress/--no-progress", default=True, show_default=True, help="Progress bar on stderr (a terminal)."
+)
+@click.option(
+    "--log-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where log lines go while the export runs [default: DATA_DIR/export.log].",
+)
 def export(
     sensors: tuple[str, ...],
     start: str,
@@ -349,6 +358,8 @@ def export(
     tz: str | None,
     chunk_rows: int,
     dialect: str,
+    progress: bool,
+    log_file: Path | None,
     **flags: object,
 ) -> None:
     """Export readings to CSV with the import columns (sensor_id,ts,laeq,lafmax,lafmin,lcpeak,interval_s)."""
@@ -364,6 +375,8 @@ def export(
         out_path=out_path,
         chunk_rows=chunk_rows,
         dialect=dialect,
+        progress_bar=progress,
+        log_file=log_file,
     )
 
 

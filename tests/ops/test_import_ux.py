@@ -311,3 +311,24 @@ def test_warnings_are_shown_after_the_bar_and_logging_is_restored(tmp_path: Path
     assert "WARNING" in result.stderr  # a human line, not JSON
     assert logging.getLogger().handlers == before
     assert "belongs to another file or store" in (tmp_path / "data" / "import.log").read_text()
+
+
+def test_export_on_a_terminal_shows_one_bar_and_writes_the_same_csv(tmp_path: Path):
+    rows = [r for i in range(3) for r in diurnal_rows(f"e{i}", "2026-06-01", 2, step_s=60, seed=i)]
+    src = write_csv(tmp_path / "in.csv", rows, HEADER)
+    data = ["--data-dir", str(tmp_path / "d")]
+    assert CliRunner().invoke(main, ["import", str(src), *data]).exit_code == 0
+    period = ["--start", "2026-06-01", "--end", "2026-06-02", "--chunk-rows", "500"]
+    plain = CliRunner().invoke(main, ["export", *data, *period])  # no terminal: no bar, CSV on stdout only
+    assert plain.exit_code == 0 and plain.stderr == ""
+    out = tmp_path / "out.csv"
+    env = {**os.environ, "NOISELAB_LOG_LEVEL": "DEBUG", "COLUMNS": "100"}
+    argv = [sys.executable, "-m", "noiselab.cli", "export", *data, *period, "--out", str(out)]
+    code, raw = _run_in_pty(argv, env)
+    text = raw.decode("utf-8", "replace")
+    assert code == 0, text
+    bar, _, tail = text.partition(f"{len(rows)} readings of 3 sensor(s) written to {out}")
+    assert tail.strip() == "" and bar.count("\n") <= 1 and "{" not in bar, repr(text)
+    percents = [int(m) for m in re.findall(r"(\d+)%", bar)]
+    assert percents and percents == sorted(percents) and percents[-1] == 100
+    assert out.read_text() == plain.stdout

@@ -3,6 +3,10 @@
 ``--start``/``--end`` take a local date (``2026-06-01``, in the configured time zone; the end date is
 included) or an ISO 8601 time with a zone (exact; the end is excluded). Memory stays bounded whatever the
 period: the store is read ``chunk_rows`` readings at a time.
+
+On a terminal a progress bar (on stderr, over each sensor's share of the period) is the only thing shown while
+the file is written; log lines go to ``DATA_DIR/export.log`` (or ``--log-file``) meanwhile, warnings are
+shown after the bar. The CSV itself goes to ``--out`` or stdout, never mixed with either.
 """
 
 from __future__ import annotations
@@ -10,9 +14,11 @@ from __future__ import annotations
 import hashlib
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
@@ -94,16 +100,31 @@ def write_csv(
     *,
     chunk_rows: int = 50_000,
     dialect: CsvDialect = PLAIN,
+    progress: Callable[[int], None] = lambda _ms: None,
 ) -> int:
     """Write the header and every reading; returns the number of readings written. ``EXCEL_DK`` is for
-    spreadsheets (``;``, decimal comma, byte order mark): ``noiselab import`` reads the plain dialect."""
+    spreadsheets (``;``, decimal comma, byte order mark): ``noiselab import`` reads the plain dialect.
+    ``progress(ms)`` is told how much of each sensor's period is written (``end_ms - start_ms`` a sensor)."""
     writer = csv_writer(out, dialect=dialect)
     writer.writerow(COLUMNS)
     n = 0
-    for chunk in chunks(store, sensor_ids, start_ms, end_ms, chunk_rows=chunk_rows):
-        writer.writerows(rows(chunk))
-        n += len(chunk.columns)
+    for sensor_id in sensor_ids:
+        done = start_ms
+        for chunk in chunks(store, [sensor_id], start_ms, end_ms, chunk_rows=chunk_rows):
+            writer.writerows(rows(chunk))
+            n += len(chunk.columns)
+            reached = min(end_ms, int(chunk.columns.start_ms[-1]) + 1)
+            progress(reached - done)
+            done = reached
+        progress(end_ms - done)
     return n
+
+
+def _output(out_path: str) -> AbstractContextManager[TextIO]:
+    """stdout for ``-`` (left open), else the file."""
+    if out_path == "-":
+        return nullcontext(sys.stdout)
+    return open(out_path, "w", newline="", encoding="utf-8")
 
 
 def run(
@@ -115,14 +136,17 @@ def run(
     out_path: str,
     chunk_rows: int,
     dialect: str = "plain",
+    progress_bar: bool = True,
+    log_file: Path | None = None,
 ) -> int:
     import click
 
-    from noiselab.cli.wiring import configure_logging, open_store
+    from noiselab.cli.log_file import logging_to_file
+    from noiselab.cli.logs import settings_secrets
+    from noiselab.cli.wiring import open_store
     from noiselab.domain.settings import Settings
 
     assert isinstance(settings, Settings)
-    configure_logging(settings)
     try:
         start_ms = bound_ms(start, settings.tz, end=False)
         end_ms = bound_ms(end, settings.tz, end=True)
@@ -131,16 +155,24 @@ def run(
     if end_ms <= start_ms:
         raise click.BadParameter("--end must be after --start")
     sep = DIALECTS[dialect]
-    store = open_store(settings)
-    try:
-        ids = list(sensors) or store.sensor_ids()
-        if out_path == "-":
-            n = write_csv(sys.stdout, store, ids, start_ms, end_ms, chunk_rows=chunk_rows, dialect=sep)
-        else:
-            with open(out_path, "w", newline="", encoding="utf-8") as fh:
-                n = write_csv(fh, store, ids, start_ms, end_ms, chunk_rows=chunk_rows, dialect=sep)
-    finally:
-        store.close()
+    log_path = log_file or settings.data_dir / "export.log"
+    with logging_to_file(log_path, level=settings.log_level, secrets=settings_secrets(settings)) as held:
+        store = open_store(settings)
+        try:
+            ids = list(sensors) or store.sensor_ids()
+            length = max(1, len(ids) * (end_ms - start_ms))
+            show = progress_bar and sys.stderr.isatty()
+            bar_cm = click.progressbar(length=length, label="exporting", file=sys.stderr) if show else None
+            with bar_cm or nullcontext() as bar:
+                tick = bar.update if bar is not None else (lambda _ms: None)
+                with _output(out_path) as out:
+                    n = write_csv(
+                        out, store, ids, start_ms, end_ms, chunk_rows=chunk_rows, dialect=sep, progress=tick
+                    )
+        finally:
+            store.close()
+    for line in held.lines():
+        click.echo(line, err=True)
     if out_path != "-":
         click.echo(f"{n} readings of {len(ids)} sensor(s) written to {out_path}", err=True)
     return n
