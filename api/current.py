@@ -15,10 +15,19 @@ def iso_utc(ms: int) -> str:
 
 def current_view(
     store: ReadingStore, sensor_id: str, *, now_s: float, stale_after_s: float
-) -> dict[str, Any] | None:
+) -> dict[str, Any]:
+    """Status ``live`` or ``stale`` by the age of the latest reading; ``no_data`` (``latest`` null) for a
+    sensor that has sent nothing yet, such as one an admin has just registered."""
     latest = store.latest(sensor_id)
     if latest is None:
-        return None
+        return {
+            "sensor_id": sensor_id,
+            "latest": None,
+            "laeq_last_hour": None,
+            "seconds_last_hour": 0.0,
+            "status": "no_data",
+            "age_s": None,
+        }
     end_ms = int(now_s * 1000) + 1
     hour = store.read(sensor_id, end_ms - 3_600_000, end_ms)
     last_hour = round(float(energy_mean(hour.laeq, weights=hour.interval_s)), 1) if len(hour) else None

@@ -17,7 +17,6 @@ from noiselab.api.deps import RegistryDep, SettingsDep, StoreDep
 from noiselab.api.routes.alerts import now_s
 from noiselab.api.sensor_health import health_cache, health_summary
 from noiselab.api.views.query import VisibleSensor
-from noiselab.domain.errors import UnknownSensor
 
 router = APIRouter(prefix="/v1/sensors", tags=["sensors"])
 
@@ -59,7 +58,6 @@ def get_sensor(sensor: VisibleSensor) -> dict[str, Any]:
 
 @router.get("/{sensor_id}/current", summary="Latest reading, last-hour LAeq (energy mean), live or stale")
 def current(sensor: VisibleSensor, store: StoreDep, settings: SettingsDep) -> dict[str, Any]:
-    view = current_view(store, sensor.sensor_id, now_s=time.time(), stale_after_s=settings.stale_after_s)
-    if view is None:
-        raise UnknownSensor(f"no readings for sensor {sensor.sensor_id!r}")
-    return view
+    """``status``: ``live``, ``stale`` (nothing for ``NOISELAB_STALE_AFTER_S``), or ``no_data`` with
+    ``latest: null`` for a registered sensor that has sent nothing yet."""
+    return current_view(store, sensor.sensor_id, now_s=time.time(), stale_after_s=settings.stale_after_s)

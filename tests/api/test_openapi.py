@@ -273,3 +273,24 @@ def test_refusals_of_valid_data_are_declared_where_they_happen(api: Api) -> None
     assert toml.count("[[operations]]") == len(refusing)
     assert 'include-path = "/v1/sensors/{sensor_id}"\ninclude-method = "PATCH"' in toml
     assert 'include-path = "/v1/sensors/{sensor_id}"\ninclude-method = "GET"' not in toml
+
+
+def test_a_sensor_just_registered_is_found_before_it_sends(api: Api) -> None:
+    """schemathesis' stateful finding: POST /v1/sensors, then GET its /current was 404 "unknown sensor".
+    A registered sensor without readings is there: status no_data, latest null; an unknown one is 404."""
+    r = api.send("POST", "/v1/sensors", "admin", json={"sensor_id": "q9", "facade": True})
+    assert r.status_code == 201, r.text
+    for role in ("engineer", "admin"):
+        cur = api.get("/v1/sensors/q9/current", role)
+        assert cur.status_code == 200, cur.text
+        assert cur.json() == {
+            "sensor_id": "q9",
+            "latest": None,
+            "laeq_last_hour": None,
+            "seconds_last_hour": 0.0,
+            "status": "no_data",
+            "age_s": None,
+        }
+        assert api.get("/v1/sensors/q9", role).json()["sensor_id"] == "q9"
+    assert api.get("/v1/sensors/q9/current").status_code == 404  # not public: not revealed
+    assert api.get("/v1/sensors/never-made/current", "admin").status_code == 404
