@@ -99,6 +99,14 @@ def test_allow_refused_exits_0_and_a_clean_run_removes_a_stale_refused_file(tmp_
     assert not stale.exists()
 
 
+def test_the_refused_file_cannot_be_the_input(tmp_path: Path):
+    src = _with_refusals(tmp_path / "in.csv")
+    before = src.read_bytes()
+    result = _import(tmp_path, str(src), "--refused", str(src))
+    assert result.exit_code == 2 and "another file than the one imported" in result.stderr
+    assert src.read_bytes() == before
+
+
 def test_the_summary_names_new_sensors_and_its_commands_place_them(tmp_path: Path):
     registry = _registry(tmp_path)
     registry.ensure_sensors(["old-1"])  # registered before: not new, but still not on the page

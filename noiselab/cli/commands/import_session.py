@@ -78,6 +78,8 @@ def run(settings: Settings, file: Path, options: ImportOptions) -> int:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     log_path = options.log_file or settings.data_dir / "import.log"
     refused_path = options.refused_path or refused_file.default_path(file)
+    if refused_path.resolve() == file.resolve():
+        raise click.UsageError("--refused must name another file than the one imported")
     logs = logging_to_file(log_path, level=settings.log_level, secrets=settings_secrets(settings))
     with logs as held:
         store = open_store(settings)
