@@ -73,7 +73,35 @@ def test_healthchecks_and_dependencies_on_health():
         assert "healthcheck" in svc, name
         for dep, cond in (svc.get("depends_on") or {}).items():
             assert dep in SERVICES and cond == {"condition": "service_healthy"}, (name, dep)
-    assert set(SERVICES["collector-1"]["depends_on"]) == {"mosquitto", "influxdb"}
+    assert set(SERVICES["collector-1"]["depends_on"]) == {"mosquitto", "influxdb", "postgres"}
+
+
+def test_scale_out_two_collectors_two_apis_one_entry_one_registry():
+    """SPEC §13 in compose: PostgreSQL for the registry, two collectors on the shared subscription (no
+    profile needed), two API processes behind one nginx entry point named ``api`` (what Grafana calls)."""
+    assert SERVICES["postgres"]["image"] == "postgres:16"
+    noiselab = [n for n, svc in SERVICES.items() if "build" in svc]
+    assert set(noiselab) == {"collector-1", "collector-2", "api-1", "api-2"}
+    for name in noiselab:
+        env = SERVICES[name]["environment"]
+        assert (
+            env["NOISELAB_REGISTRY_URL"].startswith("postgresql://")
+            and "@postgres:5432/" in env["NOISELAB_REGISTRY_URL"]
+        ), name
+        assert "postgres" in SERVICES[name]["depends_on"], name
+        assert "profiles" not in SERVICES[name] and "ports" not in SERVICES[name], name
+    for name in ("collector-1", "collector-2"):
+        assert SERVICES[name]["command"] == ["noiselab", "collect"]
+        assert SERVICES[name]["environment"]["NOISELAB_MQTT_SHARED_GROUP"] == "noiselab"
+    for name in ("api-1", "api-2"):
+        assert SERVICES[name]["command"] == ["noiselab", "serve"]
+    entry = SERVICES["api"]
+    assert entry["image"].startswith("nginx:") and entry["ports"] == ["${API_PORT:-8000}:8000"]
+    assert set(entry["depends_on"]) == {"api-1", "api-2"}
+    conf_path = ROOT / entry["volumes"][0].split(":")[0]
+    conf = conf_path.read_text()
+    assert re.findall(r"^\s*server (api-\d):8000", conf, re.M) == ["api-1", "api-2"]
+    assert re.search(r"^\s*listen 8000;", conf, re.M) and "X-Forwarded-For" in conf
 
 
 def test_commands_are_real_noiselab_commands():
