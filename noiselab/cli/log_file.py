@@ -39,17 +39,18 @@ class HeldRecords(logging.Handler):
 
 @contextmanager
 def logging_to_file(
-    path: Path, *, level: str = "INFO", secrets: Iterable[str | None] = ()
+    path: Path, *, level: str = "INFO", secrets: Iterable[str | None] = (), held: HeldRecords | None = None
 ) -> Iterator[HeldRecords]:
     """Send the process's log records to ``path`` (appended) for the duration, then restore the handlers
-    that were there before."""
+    that were there before. Warnings are kept in ``held`` (made here unless given: a caller that gives its
+    own can show them even when the block ends with an exception)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     redactor = Redactor(secrets)
     root = logging.getLogger()
     before, before_level = list(root.handlers), root.level
     file_handler = logging.FileHandler(path, encoding="utf-8")
     file_handler.setFormatter(JsonFormatter(redactor))
-    held = HeldRecords()
+    held = held or HeldRecords()
     held.setFormatter(HumanFormatter(redactor))
     for old in before:
         root.removeHandler(old)

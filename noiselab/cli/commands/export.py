@@ -141,7 +141,7 @@ def run(
 ) -> int:
     import click
 
-    from noiselab.cli.log_file import logging_to_file
+    from noiselab.cli.log_file import HeldRecords, logging_to_file
     from noiselab.cli.logs import settings_secrets
     from noiselab.cli.wiring import open_store
     from noiselab.domain.settings import Settings
@@ -156,23 +156,29 @@ def run(
         raise click.BadParameter("--end must be after --start")
     sep = DIALECTS[dialect]
     log_path = log_file or settings.data_dir / "export.log"
-    with logging_to_file(log_path, level=settings.log_level, secrets=settings_secrets(settings)) as held:
-        store = open_store(settings)
-        try:
-            ids = list(sensors) or store.sensor_ids()
-            length = max(1, len(ids) * (end_ms - start_ms))
-            show = progress_bar and sys.stderr.isatty()
-            bar_cm = click.progressbar(length=length, label="exporting", file=sys.stderr) if show else None
-            with bar_cm or nullcontext() as bar:
-                tick = bar.update if bar is not None else (lambda _ms: None)
-                with _output(out_path) as out:
+    held = HeldRecords()
+    try:
+        with logging_to_file(
+            log_path, level=settings.log_level, secrets=settings_secrets(settings), held=held
+        ):
+            store = open_store(settings)
+            try:
+                ids = list(sensors) or store.sensor_ids()
+                length = max(1, len(ids) * (end_ms - start_ms))
+                show = progress_bar and sys.stderr.isatty()
+                bar_cm = (
+                    click.progressbar(length=length, label="exporting", file=sys.stderr) if show else None
+                )
+                with bar_cm or nullcontext() as bar, _output(out_path) as out:
+                    tick = bar.update if bar is not None else (lambda _ms: None)
                     n = write_csv(
                         out, store, ids, start_ms, end_ms, chunk_rows=chunk_rows, dialect=sep, progress=tick
                     )
-        finally:
-            store.close()
-    for line in held.lines():
-        click.echo(line, err=True)
+            finally:
+                store.close()
+    finally:  # warnings and errors logged meanwhile, shown now that the bar is gone
+        for line in held.lines():
+            click.echo(line, err=True)
     if out_path != "-":
         click.echo(f"{n} readings of {len(ids)} sensor(s) written to {out_path}", err=True)
     return n

@@ -25,10 +25,11 @@ import click
 
 from noiselab.cli.commands import placement, refused_file, sensor_sheet
 from noiselab.cli.commands.importer import Importer, ImportSummary, checkpoint_path, file_identity
-from noiselab.cli.log_file import logging_to_file
+from noiselab.cli.log_file import HeldRecords, logging_to_file
 from noiselab.cli.logs import settings_secrets
 from noiselab.cli.wiring import open_registry, open_store
 from noiselab.domain.settings import Settings
+from noiselab.store.registry import Sensor
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,16 @@ def _bar(show: bool, length: int, label: str) -> Iterator[Callable[[int], None]]
         yield bar.update
 
 
+@dataclass
+class Outcome:
+    summary: ImportSummary
+    sheet: sensor_sheet.SheetResult | None
+    new: list[str]  # sensors this import registered
+    hidden: list[Sensor]  # sensors of the file or sheet not on the residents' page
+    template: Path | None  # the sheet template named in the advice
+    template_written: bool
+
+
 def run(settings: Settings, file: Path, options: ImportOptions) -> int:
     """Import ``file``, print the summary; returns the exit status (see the module docstring)."""
     sheet = sensor_sheet.checked(options.sheet) if options.sheet else None
@@ -80,40 +91,22 @@ def run(settings: Settings, file: Path, options: ImportOptions) -> int:
     refused_path = options.refused_path or refused_file.default_path(file)
     if refused_path.resolve() == file.resolve():
         raise click.UsageError("--refused must name another file than the one imported")
-    logs = logging_to_file(log_path, level=settings.log_level, secrets=settings_secrets(settings))
-    with logs as held:
-        store = open_store(settings)
-        registry = open_registry(settings)
-        refused = refused_file.RefusedFile(
-            refused_path, file, resume=resumes(file, settings.effective_store_url, restart=options.restart)
-        )
-        try:
-            before = {s.sensor_id for s in registry.list_sensors(include_retired=True)}
-            importer = Importer(
-                store, registry, store_url=settings.effective_store_url, chunk_rows=options.chunk_rows
-            )
-            bar = _bar(options.progress_bar, file.stat().st_size, f"importing {file.name}")
-            with bar as progress:
-                summary = importer.run(
-                    file, restart=options.restart, progress=progress, refused=refused.write
-                )
-            applied = sensor_sheet.apply_sheet(registry, sheet) if sheet else None
-            new = sorted(summary.sensors - before)
-            hidden = placement.not_on_page(registry, summary.sensors | {r.sensor_id for r in sheet or ()})
-            template = None if sheet or not hidden else placement.template_path(file)
-            written = placement.write_template(template, hidden) if template else False
-        finally:
-            refused.close()
-            store.close()
-            registry.close()
-    for line in held.lines():
-        click.echo(line, err=True)
+    held = HeldRecords()
+    try:
+        with logging_to_file(
+            log_path, level=settings.log_level, secrets=settings_secrets(settings), held=held
+        ):
+            outcome = _import(settings, file, options, sheet, refused_path)
+    finally:  # warnings and errors logged meanwhile, shown now that the bar is gone
+        for line in held.lines():
+            click.echo(line, err=True)
+    summary = outcome.summary
     lines = _summary_lines(summary, file, refused_path, log_path)
-    if applied is not None and options.sheet is not None:
-        lines += applied.lines(options.sheet)
+    if outcome.sheet is not None and options.sheet is not None:
+        lines += outcome.sheet.lines(options.sheet)
     lines += placement.advice_lines(
-        hidden, new, sheet=template, sheet_written=written, cli_flags=options.cli_flags,
-        api_url=api_url(settings),
+        outcome.hidden, outcome.new, sheet=outcome.template, sheet_written=outcome.template_written,
+        cli_flags=options.cli_flags, api_url=api_url(settings),
     )  # fmt: skip
     for line in lines:
         click.echo(line)
@@ -124,6 +117,36 @@ def run(settings: Settings, file: Path, options: ImportOptions) -> int:
         )
         return 1
     return 0
+
+
+def _import(
+    settings: Settings,
+    file: Path,
+    options: ImportOptions,
+    sheet: list[sensor_sheet.SheetRow] | None,
+    refused_path: Path,
+) -> Outcome:
+    store = open_store(settings)
+    registry = open_registry(settings)
+    refused = refused_file.RefusedFile(
+        refused_path, file, resume=resumes(file, settings.effective_store_url, restart=options.restart)
+    )
+    try:
+        before = {s.sensor_id for s in registry.list_sensors(include_retired=True)}
+        importer = Importer(
+            store, registry, store_url=settings.effective_store_url, chunk_rows=options.chunk_rows
+        )
+        with _bar(options.progress_bar, file.stat().st_size, f"importing {file.name}") as progress:
+            summary = importer.run(file, restart=options.restart, progress=progress, refused=refused.write)
+        applied = sensor_sheet.apply_sheet(registry, sheet) if sheet else None
+        hidden = placement.not_on_page(registry, summary.sensors | {r.sensor_id for r in sheet or ()})
+        template = None if sheet or not hidden else placement.template_path(file)
+        written = placement.write_template(template, hidden) if template else False
+        return Outcome(summary, applied, sorted(summary.sensors - before), hidden, template, written)
+    finally:
+        refused.close()
+        store.close()
+        registry.close()
 
 
 def _summary_lines(summary: ImportSummary, file: Path, refused_path: Path, log_path: Path) -> list[str]:
