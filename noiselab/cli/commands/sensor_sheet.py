@@ -120,7 +120,7 @@ def _rows(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     delimiter = ";" if first.count(";") > first.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = next(reader, [])
-    rows = []
+    rows: list[tuple[int, list[str]]] = []
     while True:
         first_line = reader.line_num + 1  # a quoted cell may span lines: the row's first line is named
         row = next(reader, None)
