@@ -45,10 +45,12 @@ def progress(proc: subprocess.Popen, data: Path, target: int) -> bool:  # type: 
     return count(data / "noise.db") >= target
 
 
-def spawn_collector(mosquitto: Mosquitto, data: Path, *, wait_ready: bool = False) -> subprocess.Popen:  # type: ignore[type-arg]
-    """``noiselab collect`` as a subprocess; with ``wait_ready``, return once its /health answers (its
-    signal handlers are installed by then, so a SIGTERM means a graceful stop)."""
-    port = free_port()
+def spawn_collector(  # type: ignore[type-arg]
+    mosquitto: Mosquitto, data: Path, *, wait_ready: bool = False, port: int | None = None
+) -> subprocess.Popen:
+    """``noiselab collect`` as a subprocess (its HTTP on ``port``); with ``wait_ready``, return once its
+    /health answers (its signal handlers are installed by then, so a SIGTERM means a graceful stop)."""
+    port = port or free_port()
     env = {
         **os.environ,
         "NOISELAB_MQTT_URL": mosquitto.url,
@@ -100,19 +102,46 @@ def test_sigkill_loses_nothing(mosquitto: Mosquitto, tmp_path: Path) -> None:
     assert len(cols) == 30_000 and len(set(cols.start_ms.tolist())) == 30_000 and kills == 4
 
 
+def metric_sum(port: int, name: str) -> float:
+    """The sum over labels of counter ``name`` on a collector's /metrics."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+        lines = r.read().decode().splitlines()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in lines if line.startswith(name + "{"))
+
+
+N_MESSAGES = 10_000  # a backlog of 100 000 readings takes seconds to drain: the stop lands part-way
+TOTAL = 10 * N_MESSAGES
+
+
 def test_sigterm_flushes_and_acknowledges_only_what_is_written(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    """A graceful stop writes what it holds and acknowledges exactly that: the next collector stores the rest
+    (published = stored, exactly) and sees no re-sends (nothing written went unacknowledged)."""
     subscribe_once(mosquitto, tmp_path)
-    publish(mosquitto.url, messages(2000)[1:])
+    publish(mosquitto.url, messages(N_MESSAGES)[1:])  # with subscribe_once's message: N x 10 readings
     proc = spawn_collector(mosquitto, tmp_path, wait_ready=True)
-    wait_until(lambda: progress(proc, tmp_path, 101), what="some progress")
+    wait_until(lambda: progress(proc, tmp_path, 11), interval_s=0.01, what="some progress")
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(30) == 0
     after_term = count(tmp_path / "noise.db")
-    proc = spawn_collector(mosquitto, tmp_path, wait_ready=True)
-    wait_until(lambda: progress(proc, tmp_path, 20_000), timeout_s=90, what="the rest after restart")
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(30) == 0
-    assert 100 < after_term <= 20_000
+    assert 100 < after_term < TOTAL, after_term  # stopped part-way
+    assert after_term % 10 == 0  # whole messages only
+    port = free_port()
+    proc = spawn_collector(mosquitto, tmp_path, wait_ready=True, port=port)
+    try:
+        wait_until(lambda: progress(proc, tmp_path, TOTAL), timeout_s=90, what="the rest after restart")
+        wait_until(
+            lambda: metric_sum(port, "noiselab_readings_stored_total") >= TOTAL - after_term,
+            what="the second collector's counters",
+        )
+        assert metric_sum(port, "noiselab_readings_stored_total") == TOTAL - after_term
+        assert metric_sum(port, "noiselab_readings_duplicate_total") == 0  # nothing written came back
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+    cols = SqliteStore(tmp_path / "noise.db").read("d-1", 0, 2**62)
+    assert len(cols) == TOTAL and len(set(cols.start_ms.tolist())) == TOTAL
+    expected = {T0 + i * 10 + k: 50.0 + (i + k) % 30 for i in range(N_MESSAGES) for k in range(10)}
+    assert dict(zip((cols.start_ms // 1000).tolist(), cols.laeq.tolist(), strict=True)) == expected
 
 
 def test_store_away_means_back_pressure_not_loss(mosquitto: Mosquitto, tmp_path: Path) -> None:
