@@ -17,12 +17,15 @@ from tests.services import Mosquitto, free_port, require_binary, wait_until
 pytestmark = pytest.mark.mqtt
 
 USERS = {"acme": "acme-pw-1", "other": "other-pw-2", "collector": "collector-pw-3"}
-ACL = """\
+MARKER = "acl-test/marker"  # outside noise/: other writes it, acme may read it (the end of a sequence)
+ACL = f"""\
 user acme
 topic write noise/acme/#
+topic read {MARKER}
 
 user other
 topic write noise/other/#
+topic write {MARKER}
 
 user collector
 topic read #
@@ -108,17 +111,23 @@ def test_vendor_writes_only_its_own_topics(broker: Mosquitto) -> None:
 
 
 def test_vendor_cannot_read_others_topics(broker: Mosquitto) -> None:
+    """Deterministic, not a race: after other's three messages it publishes a marker that acme may read.
+    Mosquitto handles one client's PUBLISHes in order and queues them to each subscriber in that order
+    (one thread, one FIFO queue per client), so once acme has the marker it would already hold any of the
+    three it had been given."""
     acme = Client(broker.port, "acme", USERS["acme"], "acme-reader")
     other = Client(broker.port, "other", USERS["other"], "other")
-    acme.subscribe("noise/other/#")  # MQTT 5 grants the subscription but delivers nothing
-    acme.subscribe("#")
-    other.publish("noise/other/o-1/levels")
-    other.publish("noise/other/o-2/levels")
     collector = Client(broker.port, "collector", USERS["collector"], "collector")
-    collector.subscribe("noise/other/#")
-    other.publish("noise/other/o-3/levels")
-    wait_until(lambda: collector.received, what="the collector to receive")
-    assert acme.received == []
+    assert acme.subscribe("noise/other/#") == [1]  # MQTT 5 grants the subscription but delivers nothing
+    assert acme.subscribe("#") == [1]
+    assert collector.subscribe("noise/other/#") == [1]
+    for n in (1, 2, 3):
+        other.publish(f"noise/other/o-{n}/levels")
+    other.publish(MARKER)
+    wait_until(lambda: MARKER in acme.received, what="the marker acme may read")
+    assert acme.received == [MARKER]
+    wait_until(lambda: len(collector.received) >= 3, what="the collector to receive all three")
+    assert collector.received == [f"noise/other/o-{n}/levels" for n in (1, 2, 3)]
     for c in (acme, other, collector):
         c.close()
 
