@@ -33,7 +33,7 @@ from prometheus_client import Counter
 from noiselab.domain.errors import StoreUnavailable
 from noiselab.ingest import metrics
 from noiselab.ingest.client import CollectorClient
-from noiselab.ingest.decoders import MQTT_FORMATS, Message, route, subscriptions
+from noiselab.ingest.decoders import MQTT_FORMATS, Message, Route, route, subscriptions
 from noiselab.ingest.pipeline import Outcome, Pipeline, decode_message
 from noiselab.ingest.reconciler import Reconciler
 from noiselab.ingest.summary import IngestSummary
@@ -149,6 +149,7 @@ class Collector:
         self.acked = 0
         self.summary = IngestSummary(log)  # INFO once a minute; each batch at DEBUG
         self._message_counters: dict[str | None, Counter] = {}
+        self._routes: dict[str, Route | None] = {}  # route() per topic: pure, and topics repeat
 
     # --- lifecycle ----------------------------------------------------------------------------------
     def start(self, *, wait_s: float = 15.0) -> None:
@@ -249,7 +250,12 @@ class Collector:
 
     # --- writer thread ------------------------------------------------------------------------------
     def _decode(self, p: _Pending) -> Outcome:
-        found = route(p.topic, self.cfg.topic_prefixes, self.cfg.sources)
+        try:
+            found = self._routes[p.topic]
+        except KeyError:
+            if len(self._routes) >= 100_000:  # bounded: a flood of made-up topics cannot grow it
+                self._routes.clear()
+            found = self._routes[p.topic] = route(p.topic, self.cfg.topic_prefixes, self.cfg.sources)
         fmt = found.format if found else None
         counter = self._message_counters.get(fmt)
         if counter is None:
