@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from noiselab.api.catalog import by_lang, text
-from noiselab.domain.targets import Limit, all_profiles, sensor_limits
+from noiselab.domain.targets import AREA_CATEGORIES, Limit, all_profiles, sensor_limits
 from noiselab.processing.events import DEFAULT_EVENTS
 from noiselab.store.registry.base import Sensor
 
@@ -64,20 +64,7 @@ FALLBACK_TARGETS: dict[str, Target] = {
 AREA_PROFILES = {"housing": "dk-road-housing", "recreation": "dk-road-recreation", "office": "dk-road-office"}
 
 
-AREA_WORDS = (
-    "housing",
-    "school",
-    "institution",
-    "hospital",
-    "park",
-    "recreation",
-    "summer_house",
-    "campsite",
-    "hotel",
-    "office",
-    "mixed",
-    "industry",
-)
+AREA_WORDS = AREA_CATEGORIES  # every area category has its words in each catalog (server.area.*)
 WHO_NIGHT_BY_SOURCE = {"road": 45.0, "rail": 44.0, "aircraft": 40.0}
 
 

@@ -42,6 +42,7 @@ from noiselab.processing.periods import SCHEMES, PeriodScheme, assign, date_seco
 from noiselab.processing.rollups import Rollups
 
 __all__ = [
+    "DAILY_KEYS",
     "RECORD_KEYS",
     "DailyTable",
     "daily_from_raw",
@@ -67,6 +68,16 @@ RECORD_KEYS = (
     "la95",
     "coverage",
     "valid",
+)
+_PERIODS = ("day", "evening", "night")
+# every column of a daily record but the event counts (which follow, by threshold), in the records' order:
+# the JSON keys, the CSV header and ``noiselab compute`` all take it from here
+DAILY_KEYS = (
+    *RECORD_KEYS,
+    "lcpeak",
+    *(f"coverage_{p}" for p in _PERIODS),
+    *(f"lafmax_{p}" for p in _PERIODS),
+    *(f"la{n}_{p}" for n in PERIOD_PERCENTS for p in _PERIODS),
 )
 _LEVEL_KEYS = {
     "lden",

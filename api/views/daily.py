@@ -22,6 +22,7 @@ from noiselab.api.views.query import date_range_ms
 from noiselab.api.views.source import hourly_rollups
 from noiselab.domain.targets import Limit, compare
 from noiselab.processing.annual import annual_from_sums
+from noiselab.processing.daily import DAILY_KEYS as RECORD_COLUMNS
 from noiselab.processing.daily import daily_from_rollups
 from noiselab.processing.daysums import day_sums_from_rollups
 from noiselab.store.base import ReadingStore
@@ -30,32 +31,7 @@ from noiselab.store.registry import Sensor
 MAX_DAYS = 366
 
 # CSV headers are the record keys (SPEC §5), the same as JSON and ``noiselab compute``; units: docs/api.md
-DAILY_KEYS = key_columns(
-    "sensor_id",
-    "date",
-    "lden",
-    "lday",
-    "levening",
-    "lnight",
-    "laeq24",
-    "lafmax",
-    "la10",
-    "la50",
-    "la90",
-    "la95",
-    "coverage",
-    "valid",
-    "lcpeak",
-    "coverage_day",
-    "coverage_evening",
-    "coverage_night",
-    "lafmax_day",
-    "lafmax_evening",
-    "lafmax_night",
-    "la90_day",
-    "la90_evening",
-    "la90_night",
-)
+DAILY_KEYS = key_columns(*RECORD_COLUMNS)
 _TARGETS = key_columns(
     "facade",
     "target_profile",

@@ -10,6 +10,7 @@ import pytest
 
 from noiselab.api import catalog
 from noiselab.api.resident_words import FALLBACK_TARGETS, day_sentence, night_sentence
+from noiselab.domain.targets import AREA_CATEGORIES
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -92,3 +93,9 @@ def test_the_page_script_carries_every_catalog() -> None:
         assert f'"{lang}": {{' in script
         assert catalog.catalogs()[lang]["page"]["title"] in script
     assert all(ch in string.printable or ord(ch) > 127 for ch in script)
+
+
+@pytest.mark.parametrize("lang", catalog.LANGS)
+def test_every_area_category_has_words(lang: str) -> None:
+    areas = catalog.catalogs()[lang]["server"]["area"]
+    assert [a for a in AREA_CATEGORIES if a not in areas] == []

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from noiselab.processing.daily import RECORD_KEYS, daily_from_raw, daily_from_rollups
+from noiselab.processing.daily import DAILY_KEYS, RECORD_KEYS, daily_from_raw, daily_from_rollups
 from noiselab.processing.events import find_events
 from noiselab.processing.rollups import merge, rollup
 from tests.processing import reference
@@ -55,6 +55,7 @@ def test_record_keys_in_spec_order() -> None:
     t, lv = one_day(60.0, interval_s=60)
     (rec,) = daily_from_raw(np.zeros(t.size, int), t, 60, lv, sensor_ids=["a"]).to_records()
     assert list(rec)[: len(RECORD_KEYS)] == list(RECORD_KEYS)
+    assert list(rec)[: len(DAILY_KEYS)] == list(DAILY_KEYS)  # the CSV header follows the same order
     assert {"lcpeak", "coverage_day", "coverage_evening", "coverage_night", "n_events_65_night"} <= set(rec)
 
 
