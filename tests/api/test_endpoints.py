@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 
 import numpy as np
@@ -40,6 +41,25 @@ def test_daily_facade_correction_is_applied_and_said(api: Api) -> None:
     assert rec["lden_margin_db"] == -5.67
 
 
+def test_daily_periods_by_local_hour(api: Api) -> None:
+    """Day (07-19) at 70 dB, evening (19-22) at 65 dB, night (22-07) at 55 dB, Copenhagen summer time:
+    each period gets its own level and the penalties (+5, +10 dB) land where they should."""
+    readings = []
+    for i in range(1440):
+        hour = i // 60  # local hour of 2026-06-10 (DAY_START_MS is local midnight)
+        level = 70.0 if 7 <= hour < 19 else 65.0 if 19 <= hour < 22 else 55.0
+        readings.append(Reading("periods", DAY_START_MS + i * 60_000, 60.0, level, level + 5.0))
+    api.store.write(readings)
+    [rec] = api.get(f"/v1/sensors/periods/daily?{DAY}", E).json()
+    assert (rec["lday"], rec["levening"], rec["lnight"]) == (70.0, 65.0, 55.0)
+    assert rec["lden"] == 68.71  # 10*log10((12*10**7 + 3*10**(7.0) + 9*10**(6.5))/24)
+    assert rec["laeq24"] == 67.41  # 10*log10((12*10**7 + 3*10**6.5 + 9*10**5.5)/24)
+    # time-weighted exceedance levels: 12 h at 70, 3 h at 65, 9 h at 55 dB
+    assert (rec["la10"], rec["la50"], rec["la90"], rec["la95"]) == (70.0, 65.0, 55.0, 55.0)
+    assert rec["lafmax"] == 75.0 and rec["coverage"] == 1.0 and rec["valid"] is True
+    assert (rec["coverage_day"], rec["coverage_evening"], rec["coverage_night"]) == (1.0, 1.0, 1.0)
+
+
 def test_half_day_is_not_valid_and_has_half_coverage(api: Api) -> None:
     api.store.write([Reading("half", DAY_START_MS + i * 60_000, 60.0, 50.0) for i in range(720)])
     [rec] = api.get(f"/v1/sensors/half/daily?{DAY}", E).json()
@@ -67,11 +87,39 @@ def test_levels_hourly_energy_mean(api: Api) -> None:
     ]
 
 
-@pytest.mark.parametrize(("interval", "n_rows", "seconds"), [("15min", 4, 900.0), ("1min", 60, 60.0)])
-def test_levels_buckets(api: Api, interval: str, n_rows: int, seconds: float) -> None:
-    url = f"/v1/sensors/pub-1/levels?start=2026-06-10T00:00:00Z&end=2026-06-10T01:00:00Z&interval={interval}"
+def _steps(sensor_id: str, minutes: int = 60) -> list[Reading]:
+    """One reading a minute from 2026-06-09T22:00Z: LAeq 50, 53, ..., 68 dB over and over (7 steps), LAFmax
+    LAeq + 4 + the minute's place in its quarter hour / 10."""
+    return [
+        Reading(
+            sensor_id, DAY_START_MS + i * 60_000, 60.0, 50.0 + 3 * (i % 7), 54.0 + 3 * (i % 7) + (i % 15) / 10
+        )
+        for i in range(minutes)
+    ]
+
+
+def _energy_mean(levels: list[float]) -> float:
+    return 10 * math.log10(sum(10 ** (v / 10) for v in levels) / len(levels))
+
+
+@pytest.mark.parametrize(("interval", "minutes"), [("15min", 15), ("1min", 1), ("1h", 60)])
+def test_levels_buckets(api: Api, interval: str, minutes: int) -> None:
+    """Buckets of a varying hour: starts, seconds, energy mean (not the arithmetic one) and max, by hand."""
+    readings = _steps("steps")
+    api.store.write(readings)
+    url = f"/v1/sensors/steps/levels?start=2026-06-09T22:00:00Z&end=2026-06-09T23:00:00Z&interval={interval}"
     rows = api.get(url, E).json()
-    assert len(rows) == n_rows and all(r["laeq"] == 60.0 and r["seconds"] == seconds for r in rows)
+    assert len(rows) == 60 // minutes
+    for k, row in enumerate(rows):
+        part = readings[k * minutes : (k + 1) * minutes]
+        assert row["start"] == f"2026-06-09T22:{k * minutes:02d}:00Z"
+        assert row["interval_s"] == row["seconds"] == 60.0 * minutes and row["coverage"] == 1.0
+        assert row["laeq"] == round(_energy_mean([r.laeq for r in part]), 2)
+        assert row["lafmax"] == max(r.lafmax for r in part)  # type: ignore[type-var]
+    if (
+        interval == "1h"
+    ):  # 50..68 dB eight times each, then 50, 53, 56, 59: energy mean 62.30, arithmetic 58.7
+        assert rows[0]["laeq"] == 62.3
 
 
 def test_levels_local_day_and_raw(api: Api) -> None:
@@ -82,9 +130,17 @@ def test_levels_local_day_and_raw(api: Api) -> None:
     days = api.get(url + "1d").json()
     assert [d["start"] for d in days] == ["2026-06-09T05:00:00Z", "2026-06-10T05:00:00Z"]
     assert [d["seconds"] for d in days] == [7 * 3600.0, 17 * 3600.0]
-    raw_url = "/v1/sensors/pub-1/levels?start=2026-06-09T22:00:00Z&end=2026-06-09T22:05:00Z&interval=raw"
-    raw = api.get(raw_url, E)
-    assert [r["start"] for r in raw.json()][:2] == ["2026-06-09T22:00:00Z", "2026-06-09T22:01:00Z"]
+    api.store.write(_steps("steps", 5))
+    raw_url = "/v1/sensors/steps/levels?start=2026-06-09T22:00:00Z&end=2026-06-09T22:05:00Z&interval=raw"
+    raw = api.get(raw_url, E).json()
+    assert [(r["start"], r["interval_s"], r["laeq"], r["lafmax"]) for r in raw] == [
+        ("2026-06-09T22:00:00Z", 60.0, 50.0, 54.0),
+        ("2026-06-09T22:01:00Z", 60.0, 53.0, 57.1),
+        ("2026-06-09T22:02:00Z", 60.0, 56.0, 60.2),
+        ("2026-06-09T22:03:00Z", 60.0, 59.0, 63.3),
+        ("2026-06-09T22:04:00Z", 60.0, 62.0, 66.4),
+    ]
+    assert api.get(raw_url.replace("steps", "pub-1")).status_code == 401  # raw needs an engineer key
 
 
 def test_annual_is_indicative_with_little_coverage(api: Api) -> None:
