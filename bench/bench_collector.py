@@ -22,6 +22,7 @@ import json
 import shutil
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -213,31 +214,43 @@ def shared_run(port: int, tmp: Path, n_processes: int, msgs: list[tuple[str, byt
             p.wait()
 
 
-def shared_case(port: int, tmp: Path, n_messages: int, rounds: int = 2) -> None:
+def shared_case(port: int, tmp: Path, n_messages: int, rounds: int = 3) -> None:
     msgs = payloads(n_messages, 1, time.time() - 86400 * 3)
+    ratios = []
     for r in range(rounds):  # alternate, so that load from elsewhere hits both alike
         one = n_messages / shared_run(port, tmp, 1, msgs, f"one{r}")
         two = n_messages / shared_run(port, tmp, 2, msgs, f"two{r}")
+        ratios.append(two / one)
         print(
             f"shared subscription, {n_messages} single-reading messages: 1 process {one:,.0f} readings/s, "
             f"2 processes {two:,.0f} readings/s; ratio two/one {two / one:.2f}"
         )
+    print(f"  median of {rounds}: ratio two/one {statistics.median(ratios):.2f}")
 
 
-def case(port: int, tmp: Path, n_messages: int, batch: int) -> None:
+def case(port: int, tmp: Path, n_messages: int, batch: int, rounds: int = 3) -> None:
+    """Baseline and collector alternately, ``rounds`` times (a shared machine's load hits both alike)."""
     msgs = payloads(n_messages, batch, time.time() - 86400 * 3)
     n_readings = n_messages * batch
-    session(port, "bench-raw")
-    publish(port, msgs)
-    raw_s = baseline(port, n_messages)
-    session(port, "bench-collector")
-    publish(port, msgs)
-    coll_s = collector_run(port, n_readings, tmp, f"b{batch}")
-    raw_rps, coll_rps = n_readings / raw_s, n_readings / coll_s
+    ratios, rates = [], []
+    for r in range(rounds):
+        session(port, "bench-raw")
+        publish(port, msgs)
+        raw_s = baseline(port, n_messages)
+        session(port, "bench-collector")
+        publish(port, msgs)
+        coll_s = collector_run(port, n_readings, tmp, f"b{batch}-{r}")
+        raw_rps, coll_rps = n_readings / raw_s, n_readings / coll_s
+        ratios.append(coll_rps / raw_rps)
+        rates.append(coll_rps)
+        print(
+            f"{n_messages} messages x {batch} readings: baseline paho {n_messages / raw_s:,.0f} msg/s "
+            f"({raw_rps:,.0f} readings/s); collector + SqliteStore {n_messages / coll_s:,.0f} msg/s "
+            f"= {coll_rps:,.0f} readings/s; ratio collector/baseline {coll_rps / raw_rps:.2f}"
+        )
     print(
-        f"{n_messages} messages x {batch} readings: baseline paho receive {n_messages / raw_s:,.0f} msg/s "
-        f"({raw_rps:,.0f} readings/s); collector + SqliteStore {n_messages / coll_s:,.0f} msg/s "
-        f"= {coll_rps:,.0f} readings/s; ratio collector/baseline {coll_rps / raw_rps:.2f}"
+        f"  median of {rounds}: collector {statistics.median(rates):,.0f} readings/s, "
+        f"ratio {statistics.median(ratios):.2f}"
     )
 
 
@@ -245,6 +258,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--messages", type=int, default=20000)
     ap.add_argument("--batch", type=int, default=60, help="readings per message in the batch case")
+    ap.add_argument("--rounds", type=int, default=3, help="alternating repetitions of each case")
     ap.add_argument("--shared", action="store_true", help="also: 1 vs 2 collector processes, shared")
     ap.add_argument("--only-shared", action="store_true", help="only the shared-subscription case")
     ap.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)  # internal: port, db, client id
@@ -257,10 +271,10 @@ def main() -> None:
         proc, port = start_broker(tmp)
         try:
             if not args.only_shared:
-                case(port, tmp, args.messages, 1)
-                case(port, tmp, max(args.messages // 10, 1), args.batch)
+                case(port, tmp, args.messages, 1, args.rounds)
+                case(port, tmp, max(args.messages // 10, 1), args.batch, args.rounds)
             if args.shared or args.only_shared:
-                shared_case(port, tmp, args.messages)
+                shared_case(port, tmp, args.messages, args.rounds)
         finally:
             proc.terminate()
             proc.wait(10)
