@@ -12,14 +12,12 @@ except :class:`Conflict` for a unique-key violation, which callers turn into 409
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, Protocol
 
 from noiselab.domain.errors import StoreUnavailable
-from noiselab.store.sqlite import connect
+from noiselab.store.sqlite import SqliteDatabase
 
 Params = Sequence[Any]
 Row = tuple[Any, ...]
@@ -71,55 +69,28 @@ class SqlDatabase(Protocol):
     def close(self) -> None: ...
 
 
-class SqliteSql:
-    """:class:`SqlDatabase` on a SQLite file: one connection per thread, ``BEGIN IMMEDIATE`` writes."""
+class SqliteSql(SqliteDatabase):
+    """:class:`SqlDatabase` on a SQLite file, with the store's connection handling (one connection per
+    thread, WAL, ``BEGIN IMMEDIATE`` writes); a unique-key violation becomes :class:`Conflict`."""
 
     dialect = "sqlite"
     types = SQLITE_TYPES
-    timeout_s = 30.0
-
-    def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
-        self._local = threading.local()
-
-    def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            try:
-                conn = connect(self.path, timeout_s=self.timeout_s)
-            except (sqlite3.Error, OSError) as exc:
-                raise StoreUnavailable(f"cannot open {self.path}: {exc}") from exc
-            self._local.conn = conn
-        return conn
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Cursor]:
-        conn = self._conn()
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            yield conn.cursor()
-            conn.execute("COMMIT")
-        except sqlite3.IntegrityError as exc:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise Conflict(f"registry conflict: {exc}") from exc
-        except sqlite3.Error as exc:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise StoreUnavailable(f"registry write failed: {exc}") from exc
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            with self._tx() as conn:
+                yield conn.cursor()
+        except StoreUnavailable as exc:
+            if isinstance(exc.__cause__, sqlite3.IntegrityError):
+                raise Conflict(f"registry conflict: {exc.__cause__}") from exc.__cause__
             raise
 
     def query(self, sql: str, params: Params = ()) -> list[Row]:
-        try:
-            return self._conn().execute(sql, params).fetchall()
-        except sqlite3.Error as exc:
-            raise StoreUnavailable(f"registry read failed: {exc}") from exc
+        return self._query(sql, params)
 
     def query_one(self, sql: str, params: Params = ()) -> Row | None:
-        rows = self.query(sql, params)
+        rows = self._query(sql, params)
         return rows[0] if rows else None
 
     def execute(self, sql: str, params: Params = ()) -> int:
@@ -130,12 +101,3 @@ class SqliteSql:
     def executemany(self, sql: str, rows: Sequence[Params]) -> None:
         with self.transaction() as cur:
             cur.executemany(sql, rows)
-
-    def ping(self) -> None:
-        self.query("SELECT 1")
-
-    def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
