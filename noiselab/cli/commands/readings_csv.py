@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
+import numpy as np
+
 from noiselab.domain.errors import InvalidReading
 from noiselab.domain.readings import Reading, make_reading, parse_time_s
 
@@ -122,3 +124,74 @@ def format_row(
         format_number(lcpeak),
         format_number(interval_s),
     ]
+
+
+# --- many rows at once (export, the report's input hash) ---------------------------------------------------
+_MAX_FIXED = 2.0**52 / 10**4  # below this, v·10^m (m ≤ 4) is exact enough for the decimal test below
+
+
+def format_numbers(values: np.ndarray) -> np.ndarray:
+    """:func:`format_number` of every value (a str array), vectorised for the usual values.
+
+    A value v ≥ 0 with ``rint(v·10^m)/10^m == v`` for the smallest m ≤ 4 is the double nearest to that
+    m-decimal number, and no shorter decimal gives it back, so its ``repr`` is that number (without ``.0``
+    for whole numbers, as :func:`format_number` writes it). Other values go through :func:`format_number`.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    out = np.full(v.shape, "", dtype=object)
+    done = np.isnan(v)  # not reported: an empty cell
+    todo = np.isfinite(v) & ~np.signbit(v) & (v < _MAX_FIXED) & ((v == 0) | (v >= 1e-4))
+    safe = np.where(todo, v, 0.0)  # no overflow warnings from values left to format_number
+    for m in range(5):
+        scale = 10.0**m
+        k = np.rint(safe * scale)
+        hit = todo & (k / scale == v)
+        if hit.any():
+            ks = k[hit].astype(np.int64)
+            text = (ks // 10**m).astype("U")
+            if m:
+                frac = np.strings.zfill((ks % 10**m).astype("U"), m)
+                text = np.strings.add(np.strings.add(text, "."), frac)
+            out[hit] = text
+        todo &= ~hit
+        done |= hit
+    for i in np.flatnonzero(~done).tolist():
+        out[i] = format_number(float(v[i]))
+    return out
+
+
+def format_times(start_ms: np.ndarray) -> np.ndarray:
+    """:func:`format_time` of every start (a str array)."""
+    ms = np.asarray(start_ms, dtype=np.int64)
+    whole = ms % 1000 == 0
+    out = np.empty(ms.shape, dtype=object)
+    out[whole] = np.strings.add(np.datetime_as_string(ms[whole].astype("datetime64[ms]"), unit="s"), "Z")
+    out[~whole] = np.strings.add(np.datetime_as_string(ms[~whole].astype("datetime64[ms]"), unit="ms"), "Z")
+    return out
+
+
+def format_block(
+    sensor_id: str,
+    start_ms: np.ndarray,
+    laeq: np.ndarray,
+    lafmax: np.ndarray,
+    lafmin: np.ndarray,
+    lcpeak: np.ndarray,
+    interval_s: np.ndarray,
+) -> str:
+    """The rows of :func:`format_row` (NaN = missing) as ``api.csv.csv_writer`` writes them: comma-separated,
+    each ending in ``\\n`` (none of these cells needs quoting: sensor ids and numbers; a negative number,
+    which no stored level or interval is, gets the writer's apostrophe)."""
+    n = len(start_ms)
+    if n == 0:
+        return ""
+    cols = [format_times(start_ms)]
+    for values in (laeq, lafmax, lafmin, lcpeak, interval_s):
+        text = format_numbers(values)
+        negative = np.signbit(values) & ~np.isnan(values)
+        text[negative] = "'" + text[negative]  # what the formula-safe CSV writer does to a leading '-'
+        cols.append(text)
+    line = np.full(n, sensor_id, dtype=object)
+    for col in cols:
+        line = line + "," + col
+    return "\n".join(line.tolist()) + "\n"

@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from noiselab.api.csv import csv_writer
-from noiselab.cli.commands.export import HashingWriter, chunks, rows
+from noiselab.cli.commands.export import HashingWriter, chunks, text
 from noiselab.cli.commands.readings_csv import COLUMNS
 from noiselab.domain import targets
 from noiselab.processing.daily import DailyTable, composite_level, daily_from_raw, resolve_day_start
@@ -141,7 +141,7 @@ def _read(store: ReadingStore, req: ReportRequest) -> tuple[_Columns, str, int]:
     cols = _Columns()
     n = 0
     for chunk in chunks(store, [req.sensor_id], lo, hi):
-        writer.writerows(rows(chunk))
+        sink.write(text(chunk))  # the bytes of writer.writerows(rows(chunk)), formatted in bulk
         c = chunk.columns
         cols.start_s.append(c.start_ms.astype(np.float64) / 1000.0)
         cols.interval_s.append(c.interval_s)
