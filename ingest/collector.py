@@ -28,6 +28,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 from prometheus_client import Counter
 
 from noiselab.domain.errors import StoreUnavailable
@@ -215,8 +216,8 @@ class Collector:
         )
 
     def _on_subscribe(
-        self, client: mqtt.Client, userdata: object, mid: int, reasons: list, props: object
-    ) -> None:  # type: ignore[type-arg]
+        self, client: mqtt.Client, userdata: object, mid: int, reasons: list[ReasonCode], props: object
+    ) -> None:
         failed = [r for r in reasons if getattr(r, "is_failure", False)]
         if failed:
             log.error("subscription refused by the broker: %s", failed)

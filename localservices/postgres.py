@@ -52,7 +52,7 @@ class PostgresServer:
         import psycopg
 
         with psycopg.connect(self.url(), autocommit=True, connect_timeout=10) as conn:
-            conn.execute(sql)  # type: ignore[arg-type]  # test-only DDL built from safe names
+            conn.execute(sql.encode())  # test-only DDL built from checked names
 
     def create_database(self, name: str) -> str:
         if not name.replace("_", "").isalnum():
