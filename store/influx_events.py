@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 EVENTS = "events"
 PARAMS = "event_params"
-_WINDOW_MS = 600_000
+_WINDOW_MS = 60_000
 
 
 def kept(store: InfluxStore) -> bool:

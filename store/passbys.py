@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from noiselab.processing.event_updates import affected_span, events_in_span
+from noiselab.processing.event_updates import Span, affected_span
 from noiselab.processing.events import EventParams, Events, find_events
 
 TABLE = """
@@ -42,19 +42,19 @@ CREATE TABLE IF NOT EXISTS event_params (
 """
 
 MAX_INTERVAL_MS = 86_400_000  # the longest valid reading: how far back a bridging loud reading can start
-_WINDOW_S = 600.0  # loud readings read around the new ones, doubled while a chain continues past it
+_WINDOW_S = 60.0  # loud readings read around the new ones, doubled while a chain continues past it
 
 _LOUD = (
     "SELECT start_ms, interval_s, laeq, lafmax FROM readings"
     " WHERE sensor_id = ? AND start_ms >= ? AND start_ms < ? AND laeq >= ? ORDER BY start_ms"
 )
-_BEFORE = (
-    "SELECT start_ms, interval_s FROM readings WHERE sensor_id = ? AND start_ms < ? AND start_ms >= ?"
-    " AND laeq >= ? ORDER BY start_ms DESC LIMIT 1"
-)
-_AFTER = (
-    "SELECT start_ms FROM readings WHERE sensor_id = ? AND start_ms >= ? AND start_ms < ? AND laeq >= ?"
-    " ORDER BY start_ms LIMIT 1"
+_WINDOW = (  # 0: the loud readings in [lo, hi); -1: the last loud one before lo; 1: the first from hi
+    "SELECT 0, start_ms, interval_s, laeq, lafmax FROM readings"
+    " WHERE sensor_id = ? AND start_ms >= ? AND start_ms < ? AND laeq >= ?"
+    " UNION ALL SELECT * FROM (SELECT -1, start_ms, interval_s, laeq, lafmax FROM readings"
+    " WHERE sensor_id = ? AND start_ms < ? AND start_ms >= ? AND laeq >= ? ORDER BY start_ms DESC LIMIT 1)"
+    " UNION ALL SELECT * FROM (SELECT 1, start_ms, interval_s, laeq, lafmax FROM readings"
+    " WHERE sensor_id = ? AND start_ms >= ? AND start_ms < ? AND laeq >= ? ORDER BY start_ms LIMIT 1)"
 )
 _INSERT = (
     "INSERT INTO events (sensor_id, threshold_db, start_s, end_s, n_readings, max_db, sel_db)"
@@ -84,42 +84,36 @@ def _insert(conn: sqlite3.Connection, sensor_id: str, ev: Events) -> None:
     )  # fmt: skip
 
 
-def update(conn: sqlite3.Connection, sensor_id: str, new_loud_ms: np.ndarray, params: EventParams) -> None:
-    """Inside the write transaction, after the insert: recompute the events the new loud readings touch."""
-    if new_loud_ms.size == 0:
-        return
-    thr = thresholds(params)
-    lowest = thr[0]
+def _span(
+    conn: sqlite3.Connection, sensor_id: str, new_loud_ms: np.ndarray, params: EventParams
+) -> tuple[Span, np.ndarray] | None:
+    """The span of events the new loud readings can change, and the loud readings read (start_ms,
+    interval_s, laeq, lafmax): one query per window, widened while a chain may continue past it."""
+    lowest = thresholds(params)[0]
     first, last = int(new_loud_ms.min()), int(new_loud_ms.max())
     margin_ms = int(_WINDOW_S * 1000)
     while True:
         lo, hi = first - margin_ms, last + margin_ms + 1
-        rows = conn.execute(_LOUD, (sensor_id, lo, hi, lowest)).fetchall()
-        cols = np.array(rows, dtype=np.float64)  # None (no LAFmax) -> nan
-        before = conn.execute(_BEFORE, (sensor_id, lo, lo - MAX_INTERVAL_MS, lowest)).fetchone()
-        after = conn.execute(_AFTER, (sensor_id, hi, hi + MAX_INTERVAL_MS, lowest)).fetchone()
-        start_s = cols[:, 0] / 1000.0
-        is_new = np.isin(cols[:, 0].astype(np.int64), new_loud_ms)
+        rows = conn.execute(
+            _WINDOW, (sensor_id, lo, hi, lowest, sensor_id, lo, lo - MAX_INTERVAL_MS, lowest,
+                      sensor_id, hi, hi + MAX_INTERVAL_MS, lowest),
+        ).fetchall()  # fmt: skip
+        part = np.array([r[0] for r in rows])
+        cols = np.array([r[1:] for r in rows], dtype=np.float64)  # None (no LAFmax) -> nan
+        before, after = cols[part == -1], cols[part == 1]
+        cols = cols[part == 0]
+        cols = cols[np.argsort(cols[:, 0], kind="stable")]  # in start order, whatever the plan
         span = affected_span(
-            start_s, cols[:, 1], is_new, merge_gap_s=params.merge_gap_s,
-            before=None if before is None else (before[0] / 1000.0, float(before[1])),
-            after=None if after is None else after[0] / 1000.0,
+            cols[:, 0] / 1000.0, cols[:, 1], np.isin(cols[:, 0].astype(np.int64), new_loud_ms),
+            merge_gap_s=params.merge_gap_s,
+            before=(before[0, 0] / 1000.0, float(before[0, 1])) if len(before) else None,
+            after=after[0, 0] / 1000.0 if len(after) else None,
         )  # fmt: skip
         if span is None:
-            return
+            return None
         if not (span.widen_left or span.widen_right):
-            break
+            return span, cols
         margin_ms *= 2
-    ev = events_in_span(
-        span, start_s, cols[:, 1], cols[:, 2], cols[:, 3],
-        thresholds_db=thr, merge_gap_s=params.merge_gap_s, min_duration_s=params.min_duration_s,
-    )  # fmt: skip
-    for t in thr:
-        conn.execute(
-            "DELETE FROM events WHERE sensor_id = ? AND threshold_db = ? AND start_s >= ? AND start_s <= ?",
-            (sensor_id, t, span.start_s, span.end_s),
-        )
-    _insert(conn, sensor_id, ev)
 
 
 def update_batch(
@@ -130,12 +124,41 @@ def update_batch(
     laeq: np.ndarray,
     params: EventParams,
 ) -> None:
-    """:func:`update` for every sensor of a batch of new readings (only the loud ones matter)."""
-    loud = laeq >= thresholds(params)[0]
+    """Inside the write transaction, after the insert: recompute the events that the batch's new loud
+    readings can change, for every sensor at once (one ``find_events`` over all the affected spans)."""
+    thr = thresholds(params)
+    loud = laeq >= thr[0]
     if not loud.any():
         return
+    spans: list[tuple[str, Span]] = []
+    parts: list[np.ndarray] = []
     for i in np.unique(sensor[loud]).tolist():
-        update(conn, sensor_ids[i], start_ms[loud & (sensor == i)], params)
+        found = _span(conn, sensor_ids[i], start_ms[loud & (sensor == i)], params)
+        if found is not None:
+            span, cols = found
+            t = cols[:, 0] / 1000.0
+            inside = cols[(t >= span.start_s) & (t <= span.end_s)]
+            parts.append(np.column_stack([np.full(len(inside), len(spans)), inside]))
+            spans.append((sensor_ids[i], span))
+    if not spans:
+        return
+    rows = np.concatenate(parts)
+    ev = find_events(
+        rows[:, 0].astype(np.int64), rows[:, 1] / 1000.0, rows[:, 2], rows[:, 3], rows[:, 4],
+        thresholds_db=thr, merge_gap_s=params.merge_gap_s, min_duration_s=params.min_duration_s,
+    )  # fmt: skip
+    conn.executemany(
+        "DELETE FROM events WHERE sensor_id = ? AND threshold_db = ? AND start_s >= ? AND start_s <= ?",
+        [(sid, t, span.start_s, span.end_s) for sid, span in spans for t in thr],
+    )
+    ids = [spans[j][0] for j in ev.sensor.tolist()]
+    conn.executemany(
+        _INSERT,
+        zip(
+            ids, ev.threshold_db.tolist(), ev.start_s.tolist(), ev.end_s.tolist(), ev.n_readings.tolist(),
+            ev.max_db.tolist(), ev.sel_db.tolist(), strict=True,
+        ),
+    )  # fmt: skip
 
 
 def rebuild(conn: sqlite3.Connection, params: EventParams) -> None:

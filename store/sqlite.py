@@ -37,7 +37,6 @@ from noiselab.store.hourly import (
     HourRow,
     hist_from_legacy,
     merged_rows,
-    rollup_batch,
     rollup_columns,
     rollups_from_columns,
 )
@@ -394,7 +393,8 @@ class SqliteStore(SqliteDatabase):
         passbys.update_batch(
             conn, columns.sensor_ids, columns.sensor, columns.start_ms, columns.laeq, self.event_params
         )
-        batch = rollup_batch(new)
+        c = columns
+        batch = rollup_columns(c.sensor_ids, c.sensor, c.start_ms, c.interval_s, c.laeq, c.lafmax, c.lcpeak)
         stored = [HourRow(*row) for row in conn.execute(_STORED_HOURS, (json.dumps(batch.hours()),))]
         conn.executemany(
             _UPSERT_HOUR,
