@@ -106,9 +106,10 @@ def publish(port: int, messages: list[tuple[str, bytes]]) -> None:
     c.max_inflight_messages_set(1000)  # bounded publisher
     c.connect("127.0.0.1", port)
     c.loop_start()
-    infos = [c.publish(t, p, qos=1) for t, p in messages]
-    for info in infos:
-        info.wait_for_publish(60)
+    for i in range(0, len(messages), 50_000):  # packet ids are 16-bit: never more than that outstanding
+        infos = [c.publish(t, p, qos=1) for t, p in messages[i : i + 50_000]]
+        for info in infos:
+            info.wait_for_publish(60)
     c.disconnect()
     c.loop_stop()
 
