@@ -10,12 +10,15 @@ The scheme (stored in :data:`noiselab.store.influx.GENERATIONS` points and a ``s
 ``rollups_1h`` point):
 
 1. ``InfluxStore.write`` stores the new readings and merges them into the rollups as before, but marks the
-   merged points *provisional* (``src_gen=""``). Then, in a second request made only after the readings
-   are durable, it writes a fresh random token as the hour's generation (``rollup_gen`` @ hour start).
+   merged points *provisional* (``src_gen=""``), and updates the events. Then, in a last request made only
+   after all of that is written, it writes a fresh random token as the hour's generation (``rollup_gen`` @
+   hour start). Everything a writer derives must be written *before* its stamp: that order is the proof.
 2. An hour is **clean** when its rollup's ``src_gen`` equals its current generation, **dirty** otherwise.
 3. :func:`recompute` reads an hour's generation *g*, then reads the hour's raw readings, rolls them up
    (the same :func:`noiselab.store.hourly.rollup_columns` as every write), and writes the rollup with
-   ``src_gen=g``, together with the hour's minute points recomputed the same way.
+   ``src_gen=g``, together with the hour's minute points recomputed the same way and, where the store keeps
+   pass-by events (:mod:`noiselab.store.influx_events`), the events its loud readings belong to,
+   recomputed from the raw loud readings around them.
 
 Why a stale recompute never wins: the rollup can only be clean if the last rollup written was computed at
 the generation that is current now. Every writer stamps a new generation *after* its readings are durable,
@@ -33,9 +36,10 @@ Who recomputes: the collector calls ``store.reconcile(start_ms, end_ms)`` over t
 writer is enough; more are safe). Until then a concurrently written hour may be provisional by a few
 seconds of data; with a single writer the provisional value is already exact.
 
-Extending it (minute rollups, stored events, anything else derived per hour): recompute it from the same
-raw columns in :func:`recompute` and write it in the same request as the hour's rollup, keyed by the same
-generation, as the minute points are here.
+Extending it (anything else derived from raw readings): write it in ``InfluxStore.write`` before the
+stamp, recompute it in :func:`recompute` after reading the generations (from the raw columns there, or its
+own raw read), and write it in the same request as the hour's rollup, as the minute points and the events
+are here.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from noiselab.store import minutes
+from noiselab.store import influx_events, minutes
 from noiselab.store.base import HOUR_S
 from noiselab.store.hourly import merged_rows, rollup_columns
 from noiselab.store.influx import (
@@ -59,6 +63,7 @@ from noiselab.store.influx import (
     _tag,
     _time_range,
 )
+from noiselab.store.passbys import thresholds
 
 if TYPE_CHECKING:
     from noiselab.store.influx import InfluxStore
@@ -123,6 +128,8 @@ def recompute(store: InfluxStore, hours: Sequence[Hour]) -> int:
     gens = generations(store, hours)  # read *before* the raw readings: the order is the guarantee
     lines: list[str] = []
     done = 0
+    events = influx_events.kept(store)
+    lowest = thresholds(store.event_params)[0] if events else 0.0
     for sid, h in sorted(set(hours)):
         cols = store.read(sid, h * 1000, (h + HOUR_S) * 1000)
         if not len(cols):
@@ -138,6 +145,9 @@ def recompute(store: InfluxStore, hours: Sequence[Hour]) -> int:
             f"{tag} {_fields(energy=e, seconds=sec, lafmax=fm, lcpeak=cp)} {m * 1000}"
             for _, m, e, sec, fm, cp in minutes.merged(sums, {})
         ]
+        loud_ms = cols.start_ms[cols.laeq >= lowest]
+        if events and loud_ms.size:
+            lines += influx_events._sensor_lines(store, sid, loud_ms, store.event_params)
         done += 1
     if lines:
         store._write_lines(lines)

@@ -288,8 +288,10 @@ class InfluxStore:
             lines += [_rollup_line(h) for h in updated_rows(new, relevant)]
             lines += self._minute_lines(new)
             self._write_lines(lines)
-        # only now, with the readings durable: a new generation for every hour touched, duplicates' hours
-        # included (a redelivery after a writer died between its two requests), see store.generations
+        if new:
+            influx_events.update(self, new)  # the pass-by events the new loud readings can change
+        # only now, with readings, rollups and events written: a new generation for every hour touched,
+        # duplicates' hours included (a redelivery after a writer died mid-way), see store.generations
         touched = [r for key, r in first.items() if cutoff_ms is None or r.start_ms >= cutoff_ms]
         if touched:
             token = secrets.token_hex(8)
@@ -300,8 +302,6 @@ class InfluxStore:
                     for h in hs
                 ]
             )
-        if new:
-            influx_events.update(self, new)  # the pass-by events the new loud readings can change
         return WriteResult(stored=len(new), duplicates=len(readings) - len(new) - expired, expired=expired)
 
     def events(self, sensor_id: str, start_ms: int, end_ms: int, params: EventParams) -> Events | None:

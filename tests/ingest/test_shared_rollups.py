@@ -19,12 +19,14 @@ import numpy as np
 import pytest
 
 from noiselab.processing.daily import daily_from_raw, daily_from_rollups
+from noiselab.processing.events import DEFAULT_EVENTS
 from noiselab.store.base import HOUR_S, ReadingStore
 from noiselab.store.influx import InfluxStore
 from noiselab.store.sqlite import SqliteStore
 from tests.influx_service import InfluxServer
 from tests.services import Mosquitto, free_port, publish, wait_port, wait_until
 from tests.store.rawcheck import hour_mismatches
+from tests.store.test_stored_events import _assert_events_equal, _from_raw
 
 pytestmark = [pytest.mark.mqtt, pytest.mark.slow]
 
@@ -39,7 +41,8 @@ def messages() -> list[tuple[str, bytes]]:
     for k in range(HOURS * HOUR_S // PER):
         for j, sensor in enumerate(SENSORS):
             start = T0 + k * PER
-            levels = [45.0 + ((k * PER + i) * (j + 3)) % 41 / 2 for i in range(PER)]
+            t = [k * PER + i for i in range(PER)]  # a 6-s pass-by at 75+ dB every 97 s
+            levels = [75.0 + j if s % 97 < 6 else 45.0 + (s * (j + 3)) % 41 / 2 for s in t]
             body = {"start": start, "interval_s": 1, "laeq": levels, "lafmax": [v + 3 for v in levels]}
             out.append((f"noise/acme/{sensor}/levels", json.dumps(body).encode()))
     return out
@@ -165,6 +168,10 @@ def test_three_collectors_with_sigkills_keep_rollups_exact(
             assert a.keys() == b.keys()
             for key, value in a.items():
                 assert b[key] == (pytest.approx(value, abs=1e-9) if isinstance(value, float) else value), key
+        kept = store.events(sensor, lo, hi, DEFAULT_EVENTS)  # type: ignore[attr-defined]
+        if kept is not None:  # pass-by events kept by the store: equal to events found on raw readings
+            _assert_events_equal(kept, _from_raw(store, sensor, DEFAULT_EVENTS))
+            assert len(kept) >= HOURS * HOUR_S // 97
     generations = getattr(store, "reconcile", None)
     if generations is not None:  # InfluxDB: nothing was left for anyone else to recompute
         assert generations(lo, hi) == 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pytest
 
 from noiselab.domain.readings import Reading
@@ -135,3 +136,27 @@ def test_hours_without_raw_readings_are_left_alone(influx: InfluxStore) -> None:
 def test_recompute_of_nothing_writes_nothing(influx: InfluxStore, hours: Sequence[tuple[str, int]]) -> None:
     assert generations.recompute(influx, hours) == 0
     assert generations.dirty_hours(influx, 10, 5) == []
+
+
+def test_a_stale_event_update_is_repaired_from_raw(influx: InfluxStore, make_store: Any) -> None:
+    """Two writers of one sensor, each computing events from what it saw: the one that saw less writes
+    last (its events say one short pass-by where raw readings hold a longer one). Reconciling rewrites the
+    events from raw."""
+    from noiselab.processing.events import DEFAULT_EVENTS
+    from noiselab.store import influx_events
+    from tests.store.test_stored_events import _assert_events_equal, _from_raw
+
+    quiet = readings("s-6", H0, 100)
+    loud = [Reading("s-6", (H0 + 100 + i) * 1000, 1.0, 80.0, source="x") for i in range(10)]
+    more = [Reading("s-6", (H0 + 110 + i) * 1000, 1.0, 82.0, source="x") for i in range(10)]
+    influx.write(quiet + loud)
+    stale = influx_events._sensor_lines(influx, "s-6", np.array([r.start_ms for r in loud]), DEFAULT_EVENTS)
+    make_store().write(more)  # the other writer: the pass-by is 20 s long now
+    influx._write_lines(stale)  # the first writer's late event update: a 10-s pass-by
+    lo, hi = whole()
+    events = influx.events("s-6", lo, hi, DEFAULT_EVENTS)
+    assert events is not None and 10.0 in events.duration_s.tolist()  # the race, reproduced
+    assert influx.reconcile(lo, hi) >= 1
+    _assert_events_equal(
+        influx.events("s-6", lo, hi, DEFAULT_EVENTS), _from_raw(influx, "s-6", DEFAULT_EVENTS)
+    )
