@@ -16,7 +16,8 @@ all); reads keep ``live=1`` only. An event recomputed at the same start overwrit
 
 Kept only for the store's event parameters, recorded in ``event_params``: a database that has readings but
 no record (written before this) or another record keeps no events here, and callers compute them from raw
-readings. Like the rollups, the update assumes one writer per sensor at a time (see docs/storage.md).
+readings. Like the rollup merge, an update is exact with one writer per sensor; with several, the hours
+it touched are stamped after it and recomputed from raw (:mod:`noiselab.store.generations`).
 """
 
 from __future__ import annotations
