@@ -53,11 +53,42 @@ def test_csv_header_is_stable(api: Api, url: str, header: str, n_rows: int) -> N
 
 
 def test_csv_cells(api: Api) -> None:
+    """fac-1: a constant 60 dB calendar day on a façade, dk-road 58 dB (hand-worked in test_endpoints)."""
     url = "/v1/sensors/fac-1/daily?start=2026-06-10&end=2026-06-10&day_start=00:00&format=csv"
     text = api.get(url, "engineer").text
     [row] = list(csv.DictReader(io.StringIO(text)))
+    assert (row["sensor_id"], row["date"]) == ("fac-1", "2026-06-10")
     assert row["lden"] == "66.67" and row["lcpeak"] == "" and row["valid"] == "true"
-    assert row["lden_value_db"] == "63.67" and row["facade"] == "true"
+    assert row["lday"] == row["levening"] == row["lnight"] == row["laeq24"] == row["la90"] == "60.0"
+    assert row["lafmax"] == "65.0" and row["coverage"] == "1.0" and row["coverage_night"] == "1.0"
+    assert row["lden_value_db"] == "63.67" and row["facade"] == "true"  # 66.67 - 3 dB façade correction
+    assert (row["lden_limit_db"], row["lden_margin_db"], row["lden_exceeded"]) == ("58.0", "-5.67", "true")
+    assert row["lnight_limit_db"] == "" and row["lnight_exceeded"] == ""  # dk-road sets no Lnight limit
+    assert row["n_events_65"] == "0" and row["indicative"] == "true"
+
+
+def _cell(value: object) -> str:
+    """How docs/api.md says a JSON value is written in CSV: null empty, booleans true/false, numbers as
+    in JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+@pytest.mark.parametrize(("url", "header", "n_rows"), CASES)
+def test_csv_rows_are_the_json_rows(api: Api, url: str, header: str, n_rows: int) -> None:
+    """Every cell of every row is the JSON answer's value under the same key (intervals as _low/_high)."""
+    records = api.get(url, "engineer").json()
+    rows = list(csv.DictReader(io.StringIO(api.get(url + "&format=csv", "engineer").text)))
+    assert len(rows) == len(records) == n_rows
+    for rec, row in zip(records, rows, strict=True):
+        flat = dict(rec)
+        for key, value in rec.items():
+            if key.endswith("_ci95"):
+                flat[f"{key}_low"], flat[f"{key}_high"] = value if value is not None else (None, None)
+        assert {k: row[k] for k in row} == {k: _cell(flat[k]) for k in row}
 
 
 def test_json_is_the_default(api: Api) -> None:
