@@ -42,25 +42,74 @@ def test_keys_create_prints_the_key_alone_on_the_last_line_and_it_works(tmp_path
     registry.close()
 
 
+def _rows(runner: CliRunner, data: Path) -> list[dict[str, str]]:
+    listed = runner.invoke(main, ["keys", "list", "--data-dir", str(data)])
+    assert listed.exit_code == 0, listed.output
+    if listed.output.strip() == "no keys":
+        return []
+    header, *rows = listed.output.splitlines()
+    return [dict(zip(header.split("\t"), row.split("\t"), strict=False)) for row in rows]
+
+
 def test_keys_create_checks_role_and_vendor(tmp_path: Path) -> None:
+    """A vendor key needs --vendor and is bound to it (it writes that vendor's sensors only); a key of another
+    role refuses --vendor; an unknown role is a usage error. Refused commands create nothing."""
     runner = CliRunner()
-    vendor = runner.invoke(
-        main, ["keys", "create", "--role", "vendor", "--vendor", "acme", "--data-dir", str(tmp_path)]
+    data = ["--data-dir", str(tmp_path)]
+    no_vendor = runner.invoke(main, ["keys", "create", "--role", "vendor", *data])
+    assert no_vendor.exit_code == 2 and "vendor" in no_vendor.output
+    engineer_with_vendor = runner.invoke(
+        main, ["keys", "create", "--role", "engineer", "--vendor", "acme", *data]
     )
-    assert vendor.exit_code == 0 and vendor.output.splitlines()[-1].startswith("nlk_")
-    assert (
-        runner.invoke(main, ["keys", "create", "--role", "vendor", "--data-dir", str(tmp_path)]).exit_code
-        == 2
+    assert engineer_with_vendor.exit_code == 2 and "vendor" in engineer_with_vendor.output
+    root = runner.invoke(main, ["keys", "create", "--role", "root", *data])
+    assert root.exit_code == 2 and "root" in root.output
+    assert _rows(runner, tmp_path) == []  # nothing was created by the refused commands
+
+    made = runner.invoke(
+        main, ["keys", "create", "--role", "vendor", "--vendor", "acme", "--label", "gw", *data]
     )
-    assert (
-        runner.invoke(main, ["keys", "create", "--role", "root", "--data-dir", str(tmp_path)]).exit_code == 2
-    )
+    assert made.exit_code == 0, made.output
+    assert "for vendor acme" in made.output
+    key = made.output.splitlines()[-1]
+    assert key.startswith("nlk_")
+    [row] = _rows(runner, tmp_path)
+    assert (row["role"], row["vendor"], row["state"], row["label"]) == ("vendor", "acme", "active", "gw")
+    assert key not in made.output.splitlines()[0] and key[: len(row["key"]) - 3] + "..." == row["key"]
+
+    settings = Settings(data_dir=tmp_path)
+    registry = SqliteRegistry(settings.registry_path)
+    registry.ensure_sensors(["theirs-1"], vendor="other")
+    store = SqliteStore(tmp_path / "noise.db")
+    client = TestClient(create_app(settings, store, registry))
+    auth = {"X-API-Key": key}
+    body = {"ts": "2026-06-10T07:00:00Z", "interval_s": 1, "laeq": 58.2}
+    ours = client.post("/v1/readings", json={**body, "sensor_id": "ours-1"}, headers=auth)
+    assert ours.status_code == 200 and ours.json()["stored"] == 1, ours.text
+    assert registry.get_sensor("ours-1").vendor == "acme"  # type: ignore[union-attr]
+    theirs = client.post("/v1/readings", json={**body, "sensor_id": "theirs-1"}, headers=auth)
+    assert theirs.status_code == 200 and theirs.json()["stored"] == 0, theirs.text
+    assert [x["reason"] for x in theirs.json()["refused"]] == ["not_your_sensor"]
+    assert client.get("/v1/keys", headers=auth).status_code == 403  # a vendor key is not an admin key
+    store.close()
+    registry.close()
 
 
 def test_env_data_dir(tmp_path: Path) -> None:
+    """NOISELAB_DATA_DIR picks the registry when --data-dir is not given: the key works there as admin."""
     runner = CliRunner()
     made = runner.invoke(
         main, ["keys", "create", "--role", "admin"], env={"NOISELAB_DATA_DIR": str(tmp_path)}
     )
     assert made.exit_code == 0, made.output
-    assert (tmp_path / "registry.db").exists()
+    key = made.output.splitlines()[-1]
+    [row] = _rows(runner, tmp_path)
+    assert row["role"] == "admin" and row["state"] == "active"
+    settings = Settings(data_dir=tmp_path)
+    registry = SqliteRegistry(settings.registry_path)
+    store = SqliteStore(tmp_path / "noise.db")
+    client = TestClient(create_app(settings, store, registry))
+    [listed] = client.get("/v1/keys", headers={"Authorization": f"Bearer {key}"}).json()
+    assert listed["role"] == "admin" and str(listed["key_id"]) == row["id"]
+    store.close()
+    registry.close()
