@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import math
 from datetime import date
 
@@ -60,12 +61,33 @@ def test_events_runs_gaps_and_thresholds() -> None:
 
 
 def test_event_max_uses_lafmax_when_reported_and_order_does_not_matter() -> None:
-    t = 1_780_000_000 + 10 * np.arange(4)
+    """Three loud 10-s readings (70, 71, 72 dB; LAFmax 84 reported on the middle one) and a quiet one whose
+    LAFmax of 90 dB is outside the event: in every order of the readings, one event from t0 for 30 s with
+    max 84 dB and SEL = 10*log10(10*(10**7.0 + 10**7.1 + 10**7.2)) = 85.85 dB re 1 s
+    (10**7 * (1 + 1.259 + 1.585) * 10 = 3.84e8)."""
+    t0 = 1_780_000_000
+    t = t0 + 10 * np.arange(4)
     lv = np.array([70.0, 71.0, 72.0, 60.0])
     fmax = np.array([np.nan, 84.0, np.nan, 90.0])
-    perm = [2, 0, 3, 1]
-    ev = find_events(np.zeros(4, int)[perm], t[perm], 10, lv[perm], fmax[perm], thresholds_db=[65])
-    assert len(ev) == 1 and ev.max_db[0] == 84.0 and ev.duration_s[0] == 30 and ev.n_readings[0] == 3
+    sel = 10 * math.log10(10 * (10**7.0 + 10**7.1 + 10**7.2))
+    assert round(sel, 2) == 85.85
+    for perm in itertools.permutations(range(4)):
+        p = list(perm)
+        ev = find_events(np.zeros(4, int)[p], t[p], 10, lv[p], fmax[p], thresholds_db=[65])
+        assert len(ev) == 1, perm
+        got = (ev.start_s[0], ev.end_s[0], ev.duration_s[0], ev.n_readings[0], ev.max_db[0])
+        assert got == (t0, t0 + 30, 30, 3, 84.0), perm
+        assert abs(ev.sel_db[0] - sel) < 1e-9 and ev.threshold_db[0] == 65
+    # where the loudest reading reports no LAFmax its LAeq is the maximum (78 dB, above the reported 74)
+    ev = find_events(
+        np.zeros(3, int),
+        t0 + 10 * np.arange(3),
+        10,
+        [70.0, 71.0, 78.0],
+        [72.0, 74.0, np.nan],
+        thresholds_db=[65],
+    )
+    assert ev.max_db.tolist() == [78.0]
 
 
 def test_daily_event_counts_nat_and_night_maximum() -> None:
