@@ -36,7 +36,6 @@ from noiselab.ingest import metrics
 from noiselab.ingest.client import CollectorClient
 from noiselab.ingest.decoders import MQTT_FORMATS, Message, Route, route, subscriptions
 from noiselab.ingest.pipeline import Outcome, Pipeline, decode_message
-from noiselab.ingest.reconciler import Reconciler
 from noiselab.ingest.summary import IngestSummary
 from noiselab.store.base import ReadingStore
 from noiselab.store.registry import Registry
@@ -138,7 +137,8 @@ class Collector:
         self._connected = threading.Event()
         self._writer: threading.Thread | None = None
         self.client = cast(CollectorClient, make_client(cfg, client_class=CollectorClient))
-        self.reconciler = Reconciler(store, every_s=cfg.reconcile_every_s)
+        self.reconciler = self.pipeline.reconciler  # notes every commit; passes from the writer thread
+        self.reconciler.every_s = cfg.reconcile_every_s
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message  # QoS 0/2 deliveries (paho's path)
@@ -336,7 +336,6 @@ class Collector:
                     return
                 backoff = min(backoff * 2, self.cfg.max_backoff_s)
         self.client.ack_many([(p.mid, p.qos) for p in batch])  # one write, in arrival order
-        self.reconciler.note(r for o in outcomes for r in o.readings)
         self.stored += result.stored
         self.duplicates += result.duplicates
         self.refused += result.refused

@@ -18,6 +18,7 @@ from noiselab.domain.readings import Reading
 from noiselab.ingest import metrics
 from noiselab.ingest.decoders import UNKNOWN_FORMAT, Message, SensorRules, decode
 from noiselab.ingest.ownership import Owners, credential_of, origins
+from noiselab.ingest.reconciler import Reconciler
 from noiselab.store.base import ReadingStore, WriteResult
 from noiselab.store.registry import DeadLetter, Registry
 
@@ -107,6 +108,7 @@ class Pipeline:
         self._rules_ttl_s = rules_ttl_s
         self._clock = clock
         self._registered: set[str] = set()  # sensors known to be in the registry (it never forgets one)
+        self.reconciler = Reconciler(store)  # InfluxDB: hours to recompute (ingest.reconciler, #17)
         self.owners = Owners(registry, clock, ttl_s=rules_ttl_s)
         self.dead_letter_bounds = DeadLetterBounds()
         self._pruned_at: float | None = None
@@ -142,6 +144,7 @@ class Pipeline:
             for e in o.refused
         ]
         result = self.store.write(readings) if readings else WriteResult(0, 0)
+        self.reconciler.note(readings)
         if readings:
             self.registry.provenance.record(origins(outcomes, int(time.time() * 1000)))
         self.registry.add_dead_letters(letters)

@@ -95,6 +95,9 @@ def run(settings: Settings, *, collector: bool, api: bool) -> None:
         if api:
             evaluators.append(Evaluator(store, registry, settings))
             evaluators[0].start()
+            # HTTP ingest into InfluxDB from several API processes: recompute the hours they left dirty
+            reconciler = app.state.pipeline.reconciler
+            threading.Thread(target=reconciler.run, args=(stop,), name="reconciler", daemon=True).start()
         config = uvicorn.Config(
             app,
             host=settings.http_host,
