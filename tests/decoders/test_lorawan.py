@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 
 import pytest
@@ -247,15 +248,32 @@ def test_classify_splits_the_glossary_name() -> None:
 
 
 def test_the_most_specific_name_wins_whatever_the_order() -> None:
-    assert map_levels({"LAmax": 70.0, "LAFmax": 71.0, "soundAvg": 40, "LAeq": 50.0}) == {
-        "laeq": 50.0,
-        "lafmax": 71.0,
-    }
-    assert map_levels({"LAFeq": 49.0, "LAeq": 50.0})["laeq"] == 50.0
+    """LAeq over LAFeq over Elsys soundAvg; LAFmax over LAmax over soundPeak; LAFmin over LAmin: in all 720
+    orders of the fields."""
+    fields = [
+        ("LAmax", 70.0),
+        ("LAFmax", 71.0),
+        ("soundAvg", 40),
+        ("LAeq", 50.0),
+        ("LAFeq", 49.0),
+        ("soundPeak", 80),
+    ]
+    for order in itertools.permutations(fields):
+        assert map_levels(dict(order)) == {"laeq": 50.0, "lafmax": 71.0}, order
+    for order in itertools.permutations(
+        [("LAmin", 30.0), ("LAFmin", 31.0), ("LCPeak", 90.0), ("LASeq", 45.0)]
+    ):
+        assert map_levels(dict(order)) == {"lafmin": 31.0, "lcpeak": 90.0, "laeq": 45.0}, order
+    assert map_levels({"soundPeak": 49, "soundAvg": 42}) == {"laeq": 42, "lafmax": 49}  # Elsys alone
 
 
 def test_no_laeq_lists_at_most_twenty_names() -> None:
     with pytest.raises(InvalidReading) as info:
         map_levels({f"f{i}": i for i in range(50)})
-    assert info.value.reason == "no_laeq" and info.value.detail.endswith(", ...")
+    assert info.value.reason == "no_laeq"
+    listed = info.value.detail.split("fields present: ")[1]
+    assert listed == ", ".join(f"f{i}" for i in range(20)) + ", ..."  # the first twenty, in order
     json.dumps(info.value.detail)
+    with pytest.raises(InvalidReading) as c_weighted:
+        map_levels({"LCeq": 60.0, "battery": 98})
+    assert "set it to A" in c_weighted.value.detail and c_weighted.value.detail.endswith("LCeq, battery")
