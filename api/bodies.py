@@ -58,7 +58,12 @@ NATIVE_BATCH = {
     "anyOf": [{"required": ["ts"]}, {"required": ["start"]}],
     "not": {"required": ["ts", "start"]},
 }
-ARRAY = {"type": "array", "description": "Each item is checked on its own", "items": {"type": "object"}}
+ARRAY = {
+    "type": "array",
+    "minItems": 1,  # an empty array holds no readings: 422
+    "description": "Each item is checked on its own: an item that is not a valid reading (not even an "
+    "object) is listed in `refused` of a 200, the others are stored",
+}
 OBJECT = {"type": "object"}
 
 SCHEMAS: dict[str, dict[str, Any]] = {
