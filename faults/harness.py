@@ -215,7 +215,7 @@ def prime_session(broker: Mosquitto, data: Path, timeout_s: float = 60.0) -> Non
     """Create the collector's persistent session (subscribe once), then stop it gracefully, so the
     broker queues everything published afterwards even while no collector runs."""
     coll = CollectorProcess(broker.url, data).start()
-    probe = messages(1, t0=T0 - 86_400, vendor="probe")
+    probe = messages(1, t0=T0 - 86_400)  # the runs' vendor: the first writer of a sensor owns it (#13)
     pub = Publisher(broker.url, client_id="faults-probe")
     try:
 
