@@ -110,6 +110,7 @@ def main() -> None:
             "rss_mb_first_last_max": [round(samples[0], 1), round(samples[-1], 1), round(max(samples), 1)],
             "rss_mb_mean_first_half": round(first, 1),
             "rss_mb_mean_second_half": round(second, 1),
+            "rss_mb_every_5_rounds": [round(x) for x in samples[::5]],
             "flat": second <= 1.10 * first + 10,
             "load_1min": os.getloadavg()[0],
         }
