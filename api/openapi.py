@@ -69,7 +69,7 @@ _HEADERS = {
 }
 DATE_PATTERN = f"^{EARLIEST.year // 100}[0-9]{{2}}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
 """Dates from the 2000s to the 2090s (EARLIEST..LATEST of :mod:`noiselab.api.views.query`)."""
-SECURITY = [{"HTTPBearer": []}, {"APIKeyHeader": []}]
+SECURITY: list[dict[str, list[str]]] = [{"HTTPBearer": []}, {"APIKeyHeader": []}]
 REFUSED_WHEN_VALID = "x-refused-when-valid"
 RANGE_REFUSED = "a range of dates the schema cannot bound: `end` before `start`, or more days than allowed"
 CSV_CONTENT = {"text/csv": {"schema": {"type": "string"}}}
@@ -185,7 +185,7 @@ def build(app: FastAPI, original: Callable[[], dict[str, Any]]) -> dict[str, Any
     )
     for schema in ("HTTPValidationError", "ValidationError"):
         components["schemas"].pop(schema, None)
-    routes = {(path, m.lower()): r for path, r in api_routes(app.routes) for m in r.methods}
+    routes = {(path, m.lower()): r for path, r in api_routes(app.routes) for m in r.methods or ()}
     for path, item in doc.get("paths", {}).items():
         for method, op in item.items():
             route = routes.get((path, method))

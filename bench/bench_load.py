@@ -73,7 +73,7 @@ def _queries(port: int, key: str, t0: int, stop: threading.Event, out: list[tupl
 
 
 def _rss_mb(proc: psutil.Process) -> float:
-    return proc.memory_info().rss / 1e6
+    return float(proc.memory_info().rss) / 1e6
 
 
 def run_load(*, duration_s: float = 600.0, backlog_readings: int = 100_000) -> dict[str, Any]:

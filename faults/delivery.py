@@ -160,7 +160,7 @@ def store_outage(workdir: Path, *, readings: int = 20_000, outage_s: float = 60.
         recovery_s = time.monotonic() - t_up
         collector.stop()
         pub.close()
-        cols = [store.inner.read(f"f-{i}", 0, 2**62) for i in range(10)]
+        cols = [store.inner.read(f"f-{i}", 0, 2**62) for i in range(10)]  # type: ignore[attr-defined]
         rows = sum(len(c) for c in cols)
         return {
             "published": published,

@@ -99,8 +99,8 @@ def check_case(case: Case, result: FuzzResult, rules: SensorRules) -> None:
         if len(result.crashes) < 20:
             result.crashes.append(f"contract: {breach}: {case.fmt} {case.body[:200]!r}")
     result.readings += len(decoded.readings)
-    for exc in decoded.refused:
-        result.refusals[exc.reason] += 1
+    for refusal in decoded.refused:
+        result.refusals[refusal.reason] += 1
 
 
 # pieces of hostile sensor ids and topic levels (SPEC §4: letters, digits, '.', '_', '-'; first a letter or
@@ -228,7 +228,7 @@ def fuzz_http(total: int, *, seed: int = 9) -> HttpResult:
                     url = "/v1/ingest/" + rng.choice(("nope", "NATIVE", "..%2f", "x" * 300))
                 headers["x-api-key"] = key
                 headers["content-type"] = "application/json"
-                raw_headers = {k: v.encode("utf-8") for k, v in headers.items()}  # sent as they are
+                raw_headers = [(k.encode(), v.encode()) for k, v in headers.items()]  # sent as they are
                 try:
                     resp = client.post(url, content=body, headers=raw_headers)
                 except Exception:

@@ -23,7 +23,7 @@ from pathlib import Path
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "payloads"
 
 # each seed: format, transport topic (None for HTTP), headers, fixture file
-SEEDS = (
+SEEDS: tuple[tuple[str, str | None, dict[str, str], str], ...] = (
     ("native", "noise/acme/d-1/levels", {}, "native-single.json"),
     ("native", "noise/acme/d-1/levels", {}, "native-batch.json"),
     ("native", "noise/acme/d-1/levels", {}, "native-glossary-case.json"),
@@ -252,9 +252,10 @@ def byte_mutation(rng: random.Random, body: bytes) -> bytes:
 def generated_native(rng: random.Random, now_s: float) -> object:
     """A native reading or batch with random times (past, near and far future) and levels."""
     offset_s = rng.choice((-86400 * 30, -3600, -60, 0, 599, 601, 3600, 86400)) + rng.uniform(-5, 5)
-    ts: object = now_s + offset_s
+    start_s = now_s + offset_s
+    ts: object = start_s
     if rng.random() < 0.5:
-        ts = datetime.fromtimestamp(float(ts), tz=UTC).isoformat()
+        ts = datetime.fromtimestamp(start_s, tz=UTC).isoformat()
     if rng.random() < 0.5:
         return {"ts": ts, "interval_s": rng.choice((1, 60, 0, -1, 0.5)), "laeq": rng.uniform(0, 160)}
     n = rng.randrange(0, 20)

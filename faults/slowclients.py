@@ -117,7 +117,8 @@ def slow_clients(
                 socks.append(s)
                 threads.append(t)
             t0 = time.monotonic()
-            during, statuses = [], []
+            during: list[float] = []
+            statuses: list[int] = []
             while time.monotonic() - t0 < duration_s and len(during) < probes * 10:
                 status, latency = server.get("/v1/sensors" if len(during) % 2 else "/health")
                 statuses.append(status)

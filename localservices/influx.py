@@ -188,7 +188,7 @@ class InfluxServer:
     def _answers(self) -> bool:
         try:
             with urllib.request.urlopen(self.engine_url + "/ping", timeout=2) as resp:
-                return resp.status == 204
+                return bool(resp.status == 204)
         except OSError:
             return False
 

@@ -23,7 +23,7 @@ from noiselab.api.views.targets import ProfilesDep, profile_exists
 from noiselab.domain.errors import UnknownSensor
 from noiselab.domain.readings import MAX_INTERVAL_S, MIN_INTERVAL_S
 from noiselab.domain.targets import AREA_CATEGORIES
-from noiselab.store.registry import Sensor
+from noiselab.store.registry import Registry, Sensor
 
 router = APIRouter(tags=["admin"])
 
@@ -119,7 +119,7 @@ def patch_sensor(
     return sensor.as_dict()
 
 
-def _registered(registry: Any, sensor_id: str) -> Sensor:
+def _registered(registry: Registry, sensor_id: str) -> Sensor:
     sensor = registry.get_sensor(sensor_id)
     if sensor is None:
         raise UnknownSensor(f"no sensor {sensor_id!r} in the registry")

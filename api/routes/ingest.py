@@ -97,14 +97,14 @@ async def _ingest(
     answer = await run_in_threadpool(ingest, pipeline, fmt, message, vendor=vendor, credential=credential)
     if answer.unreadable is not None:
         return problem(422, "Invalid payload", answer.unreadable.detail, reason=answer.unreadable.reason)
-    body: dict[str, Any] = {
+    counts: dict[str, Any] = {
         "stored": answer.stored,
         "duplicates": answer.duplicates,
         "refused": answer.refused,
     }
     if answer.expired:
-        body["expired"] = answer.expired  # older than the raw-data retention: not stored
-    return JSONResponse(body)
+        counts["expired"] = answer.expired  # older than the raw-data retention: not stored
+    return JSONResponse(counts)
 
 
 READING_REFUSED = (

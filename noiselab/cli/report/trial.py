@@ -88,9 +88,10 @@ def figure(body: dict[str, Any], result: TrialResult) -> Figure:
             ax3.text(i, 0, "no data", ha="center", va="bottom", color=RED)
             continue
         if effect.ci95 is not None:
-            ax3.errorbar(i, effect.db, yerr=[[effect.db - effect.ci95[0]], [effect.ci95[1] - effect.db]], fmt="o", color=BLUE,
+            ci_lo, ci_hi = effect.ci95
+            ax3.errorbar(i, effect.db, yerr=[[effect.db - ci_lo], [ci_hi - effect.db]], fmt="o", color=BLUE,
                          capsize=8, markersize=8, linewidth=2)  # fmt: skip
-            ax3.annotate(f"{effect.db:.1f} dB ({effect.ci95[0]:.1f}–{effect.ci95[1]:.1f})", (i, effect.ci95[1]),
+            ax3.annotate(f"{effect.db:.1f} dB ({ci_lo:.1f}–{ci_hi:.1f})", (i, ci_hi),
                          textcoords="offset points", xytext=(0, 6), ha="center", fontsize=10)  # fmt: skip
         else:
             ax3.plot(i, effect.db, "o", color=BLUE, markersize=8)
