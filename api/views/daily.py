@@ -12,6 +12,8 @@ come from the loud readings alone (:func:`noiselab.api.views.events.loud_events`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -23,8 +25,10 @@ from noiselab.api.views.source import hourly_rollups
 from noiselab.domain.targets import Limit, compare
 from noiselab.processing.annual import annual_from_sums
 from noiselab.processing.daily import DAILY_KEYS as RECORD_COLUMNS
-from noiselab.processing.daily import daily_from_rollups
+from noiselab.processing.daily import DailyTable, daily_from_rollups
 from noiselab.processing.daysums import day_sums_from_rollups
+from noiselab.processing.events import Events
+from noiselab.processing.rollups import Rollups
 from noiselab.store.base import ReadingStore
 from noiselab.store.registry import Sensor
 
@@ -125,6 +129,48 @@ def _empty_day(sensor_id: str, day: date, keys: list[str]) -> dict[str, Any]:
     return rec
 
 
+@dataclass(frozen=True)
+class DailyInputs:
+    """What daily records rest on: the hourly rollups of [start_ms, end_ms) (the store's, or built from raw
+    readings when it keeps none) and the pass-by events that start in it (kept, or found on loud readings)."""
+
+    sensor_id: str
+    start_ms: int
+    end_ms: int
+    rollups: Rollups
+    events: Events
+
+
+def daily_inputs(
+    store: ReadingStore, sensor_id: str, start_ms: int, end_ms: int, options: MetricOptions
+) -> DailyInputs:
+    return DailyInputs(
+        sensor_id,
+        start_ms,
+        end_ms,
+        hourly_rollups(store, sensor_id, start_ms, end_ms),
+        loud_events(store, sensor_id, start_ms, end_ms, options.events),
+    )
+
+
+def daily_table(
+    inputs: DailyInputs, options: MetricOptions, *, event_thresholds: Sequence[float] | None = None
+) -> DailyTable:
+    """Daily records of the inputs (rows only for days with data); event counts at ``event_thresholds``
+    (default: the options' ``thresholds_db``, as /daily; ``noiselab report`` adds the event threshold)."""
+    return daily_from_rollups(
+        inputs.rollups,
+        sensor_ids=[inputs.sensor_id],
+        scheme=options.scheme,
+        tz=options.tz,
+        valid_threshold=options.coverage_threshold,
+        day_start_h=options.day_start_h,
+        events=inputs.events,
+        event_thresholds=options.events.thresholds_db if event_thresholds is None else event_thresholds,
+        event_params=options.events,
+    )
+
+
 def daily_records(
     store: ReadingStore,
     sensor: Sensor,
@@ -137,18 +183,7 @@ def daily_records(
     start_ms, end_ms = date_range_ms(
         start, end, options.tz, max_days=MAX_DAYS, day_start_h=options.day_start_h
     )
-    r = hourly_rollups(store, sensor.sensor_id, start_ms, end_ms)
-    table = daily_from_rollups(
-        r,
-        sensor_ids=[sensor.sensor_id],
-        scheme=options.scheme,
-        tz=options.tz,
-        valid_threshold=options.coverage_threshold,
-        day_start_h=options.day_start_h,
-        events=loud_events(store, sensor.sensor_id, start_ms, end_ms, options.events),
-        event_thresholds=options.events.thresholds_db,
-        event_params=options.events,
-    )
+    table = daily_table(daily_inputs(store, sensor.sensor_id, start_ms, end_ms, options), options)
     found = {rec["date"]: rec for rec in table.to_records()}
     keys = list(table.columns())
     days = [date.fromordinal(d) for d in range(start.toordinal(), end.toordinal() + 1)]

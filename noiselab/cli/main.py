@@ -390,13 +390,19 @@ def export(
     "--out",
     "out_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="HTML file to write; charts are embedded and also written as PNG beside it.",
+    default=None,
+    help="HTML file to write (required unless --print-inputs); charts are embedded and also written as PNG.",
 )
 @click.option("--target", "target_id", default=None, help="Limit-value preset id; default the sensor's.")
 @click.option("--scheme", default=None, help="Period scheme dk, eu or ldn (NOISELAB_SCHEME, default dk).")
 @click.option("--tz", default=None, help="Time zone of the local days (NOISELAB_TZ).")
 @click.option("--pdf", is_flag=True, help="Also write FILE.pdf (one-page summary with limits, then charts).")
+@click.option(
+    "--print-inputs",
+    is_flag=True,
+    help="Write only the report's canonical inputs (hourly rollups and events) to stdout: sha256sum of "
+    "them is the report's input hash.",
+)
 @click.option(
     "--lang",
     type=click.Choice(LANGS),
@@ -409,19 +415,21 @@ def report(
     sensor_id: str | None,
     start: str | None,
     end: str | None,
-    out_path: Path,
+    out_path: Path | None,
     target_id: str | None,
     scheme: str | None,
     tz: str | None,
     pdf: bool,
+    print_inputs: bool,
     lang: str,
     **flags: object,
 ) -> None:
     """A compliance report for a sensor and period, with charts (HTML, PNG, optional PDF).
 
     Daily Lden against the target, the energy-averaged hourly profile, events per night, coverage, the
-    method and the sources of the limit values, the noiselab version and the SHA-256 of the input data
-    (the bytes `noiselab export` would write for the same sensor and dates).
+    method and the sources of the limit values, the noiselab version and the input SHA-256: the hash of
+    the canonical text of the hourly rollups and events the report is computed from, which
+    --print-inputs writes (docs/metrics.md "Reports").
 
     With --trial ID: the trial's insertion loss per period with its 95 % interval, the hourly differences
     over time with both periods shaded, the before/after distributions, the warnings, the method and the
@@ -433,10 +441,14 @@ def report(
         if value:
             flags[key] = value
     if trial_id is not None:
+        if out_path is None or print_inputs:
+            raise click.UsageError("--trial needs --out (and takes no --print-inputs)")
         cmd.run_trial(_load(**flags), trial_id=trial_id, out_path=out_path)
         return
     if sensor_id is None or start is None or end is None:
         raise click.UsageError("--sensor, --start and --end are required (or --trial ID)")
+    if out_path is None and not print_inputs:
+        raise click.UsageError("--out is required (or --print-inputs)")
     cmd.run(
         _load(**flags),
         sensor_id=sensor_id,
@@ -446,6 +458,7 @@ def report(
         target_id=target_id,
         pdf=pdf,
         lang=lang,
+        print_inputs=print_inputs,
     )
 
 

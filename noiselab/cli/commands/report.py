@@ -74,7 +74,7 @@ def _pdf(d: ReportData, figs: dict[str, Figure], path: Path, words: Words) -> Pa
             first=d.request.first_day.isoformat(),
             last=d.request.last_day.isoformat(),
         )
-        info["Subject"] = f"noiselab {__version__}; input SHA-256 {d.input_sha256}"
+        info["Subject"] = f"noiselab {__version__}; input SHA-256 (report inputs v1) {d.input_sha256}"
     return path
 
 
@@ -84,14 +84,21 @@ def run(
     sensor_id: str,
     start: str,
     end: str,
-    out_path: Path,
+    out_path: Path | None,
     target_id: str | None,
     pdf: bool,
     lang: str = DEFAULT_LANG,
+    print_inputs: bool = False,
 ) -> list[Path]:
+    """Write the report; with ``print_inputs`` write only its canonical inputs to standard output (the
+    bytes whose SHA-256 the report prints; :mod:`noiselab.cli.report.inputs`)."""
+    import sys
+
     import click
 
     from noiselab.api.options import options_from_settings
+    from noiselab.cli.report import inputs as canonical
+    from noiselab.cli.report.data import read_inputs
     from noiselab.cli.wiring import configure_logging, open_registry, open_store
     from noiselab.domain.settings import Settings
 
@@ -118,14 +125,19 @@ def run(
     )
     store, registry = open_store(settings), open_registry(settings)
     try:
+        if print_inputs:
+            canonical.write(read_inputs(store, req), req.events, sys.stdout.buffer)
+            sys.stdout.buffer.flush()
+            return []
         data = gather(store, registry, req)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
         store.close()
         registry.close()
-    if data.n_readings == 0:
-        click.echo(f"warning: no readings of {sensor_id} between {first} and {last}", err=True)
+    if data.n_hours == 0:
+        click.echo(f"warning: no data of {sensor_id} between {first} and {last}", err=True)
+    assert out_path is not None
     paths = write(data, out_path, pdf=pdf, lang=lang)
     for p in paths:
         click.echo(str(p))

@@ -1,18 +1,21 @@
-"""Everything a compliance report shows, computed from the raw readings of one sensor and period.
+"""Everything a compliance report shows, computed from the hourly rollups and the pass-by events of one
+sensor and period: the inputs of ``/daily`` (:func:`noiselab.api.views.daily.daily_inputs`), never a scan of
+the raw readings, so a report costs about the same for a month or a year of 1-s data.
 
 The report's days are noise days (SPEC §5): local date D runs from D's day start (07:00 by default, the
-settings' ``day_start``) to D+1's, so each record's Lnight is one whole night; the readings read are those of
-[first day's start, the day after the last day's start). Events are the pass-bys of the settings' event
-parameters (:class:`noiselab.processing.events.EventParams`), the same as the API's and ``compute``'s.
+settings' ``day_start``) to D+1's, so each record's Lnight is one whole night; the inputs are the hours and
+events of [first day's start, the day after the last day's start). Events are the pass-bys of the settings'
+event parameters (:class:`noiselab.processing.events.EventParams`): those the store keeps at write time, as
+the API's, else found on the loud readings. The input hash is the SHA-256 of the canonical text of those
+inputs (:mod:`noiselab.cli.report.inputs`; ``noiselab report --print-inputs`` writes it). The metrics come
+from ``processing`` (energy arithmetic throughout):
 
-The readings are read in bounded chunks; the same pass feeds a SHA-256 of their canonical CSV (exactly
-the bytes ``noiselab export`` writes for this sensor and the same start and end times), so anyone can check
-which data a report was made from. The metrics come from ``processing`` (energy arithmetic throughout):
-
-    daily records        processing.daily.daily_from_raw (Lden, periods, coverage, validity, event counts)
+    daily records        api.views.daily.daily_table -> processing.daily.daily_from_rollups (Lden, periods,
+                         coverage, validity, LA_N, event counts), the same as /daily
     L_p over the period  10·log10( Σ_days s_{d,p}·10^(L_{d,p}/10) / Σ_days s_{d,p} ), s = measured seconds
     Lden over the period composite of those L_p with the scheme's nominal hours and penalties
-    hourly profile       10·log10( Σ_{readings in local hour h} interval·10^(LAeq/10) / Σ interval )
+    hourly profile       10·log10( Σ_{UTC hours in local hour h} energy / Σ seconds ) of the hourly rollups
+                         (exact where the zone's offset is whole hours, which daily records need too)
 """
 
 from __future__ import annotations
@@ -25,11 +28,11 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from numpy.typing import NDArray
 
-from noiselab.api.csv import csv_writer
-from noiselab.cli.commands.export import HashingWriter, chunks, text
-from noiselab.cli.commands.readings_csv import COLUMNS
+from noiselab.api.options import MetricOptions
+from noiselab.api.views.daily import DailyInputs, daily_inputs, daily_table
+from noiselab.cli.report import inputs as canonical
 from noiselab.domain import targets
-from noiselab.processing.daily import DailyTable, composite_level, daily_from_raw, resolve_day_start
+from noiselab.processing.daily import DailyTable, composite_level, resolve_day_start
 from noiselab.processing.decibel import level
 from noiselab.processing.events import DEFAULT_EVENTS, EventParams
 from noiselab.processing.periods import SCHEMES, PeriodScheme, assign, period_seconds
@@ -76,18 +79,29 @@ class ReportRequest:
     def n_days(self) -> int:
         return (self.last_day - self.first_day).days + 1
 
+    def options(self) -> MetricOptions:
+        """The request as the API's metric options (what /daily would be asked with)."""
+        return MetricOptions(
+            tz=self.tz,
+            scheme=SCHEMES[self.scheme],
+            day_start_h=self.day_start_hour,
+            coverage_threshold=self.coverage_threshold,
+            events=self.events,
+            facade_correction_db=self.facade_correction_db,
+        )
+
 
 @dataclass
 class ReportData:
     request: ReportRequest
     sensor: Sensor
     scheme: PeriodScheme
-    n_readings: int
-    input_sha256: str
+    inputs: DailyInputs  # the hourly rollups and events everything below is computed from
+    input_sha256: str  # of their canonical text (cli.report.inputs)
     days: list[date]  # every date of the period, with or without data
     daily: dict[str, NDArray[np.float64]]  # columns aligned with ``days`` (NaN without data)
     period_levels: dict[str, float]  # lday/levening/lnight/lden over the whole period, as measured
-    period_coverage: float
+    period_coverage: float  # measured seconds / seconds of the report
     period_coverages: dict[str, float]  # per period (day/evening/night) over the whole report
     hourly_db: NDArray[np.float64]  # 24 energy-averaged levels, local hours 0..23
     hourly_seconds: NDArray[np.float64]
@@ -114,53 +128,36 @@ class ReportData:
     def free_field_levels(self) -> dict[str, float]:
         return {k: v + self.facade_offset_db for k, v in self.period_levels.items()}
 
+    @property
+    def n_hours(self) -> int:
+        """Hours with data (hourly rollup rows) the report rests on."""
+        return len(self.inputs.rollups)
+
+    @property
+    def n_events(self) -> int:
+        """Events (every counted threshold) the report rests on."""
+        return len(self.inputs.events)
+
+    @property
+    def measured_s(self) -> float:
+        return float(np.sum(self.inputs.rollups.seconds))
+
     def events_total(self, *, night: bool) -> int:
         """Events at the settings' threshold over the report (in the nights only with ``night``)."""
         key = f"n_events_{self.request.events.threshold_db:g}" + ("_night" if night else "")
         return int(np.nansum(self.daily.get(key, np.zeros(len(self.days)))))
 
 
-@dataclass
-class _Columns:
-    start_s: list[NDArray[np.float64]] = field(default_factory=list)
-    interval_s: list[NDArray[np.float64]] = field(default_factory=list)
-    laeq: list[NDArray[np.float64]] = field(default_factory=list)
-    lafmax: list[NDArray[np.float64]] = field(default_factory=list)
-    lcpeak: list[NDArray[np.float64]] = field(default_factory=list)
-
-    def joined(self, name: str) -> NDArray[np.float64]:
-        parts = getattr(self, name)
-        return np.concatenate(parts) if parts else np.zeros(0)
-
-
-def _read(store: ReadingStore, req: ReportRequest) -> tuple[_Columns, str, int]:
-    lo, hi = req.bounds_ms()
-    sink = HashingWriter()
-    writer = csv_writer(sink)
-    writer.writerow(COLUMNS)
-    cols = _Columns()
-    n = 0
-    for chunk in chunks(store, [req.sensor_id], lo, hi):
-        sink.write(text(chunk))  # the bytes of writer.writerows(rows(chunk)), formatted in bulk
-        c = chunk.columns
-        cols.start_s.append(c.start_ms.astype(np.float64) / 1000.0)
-        cols.interval_s.append(c.interval_s)
-        cols.laeq.append(c.laeq)
-        cols.lafmax.append(c.lafmax)
-        cols.lcpeak.append(c.lcpeak)
-        n += len(c)
-    return cols, sink.sha256.hexdigest(), n
-
-
 def hourly_profile(
-    start_s: NDArray[np.float64], interval_s: NDArray[np.float64], laeq: NDArray[np.float64], tz: str
+    bucket_s: NDArray[np.int64], energy: NDArray[np.float64], seconds: NDArray[np.float64], tz: str
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Energy-averaged LAeq per local clock hour (0..23) and the seconds measured in each."""
-    hour = assign(start_s, SCHEMES["dk"], tz).hour.astype(np.int64)
-    seconds = sum_by(hour, interval_s, 24)
-    energy = sum_by(hour, interval_s * np.power(10.0, laeq / 10.0), 24)
+    """Energy-averaged LAeq per local clock hour (0..23) and the seconds measured in each, from rollup
+    buckets (each counted in the local hour its start falls in; exact for buckets that align with it)."""
+    hour = assign(np.asarray(bucket_s, dtype=np.float64), SCHEMES["dk"], tz).hour.astype(np.int64)
+    secs = sum_by(hour, seconds, 24)
+    total = sum_by(hour, energy, 24)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return level(energy / np.where(seconds > 0, seconds, np.nan)), seconds
+        return level(total / np.where(secs > 0, secs, np.nan)), secs
 
 
 def _align(
@@ -210,41 +207,43 @@ def _coverages(
     }
 
 
+def read_inputs(store: ReadingStore, req: ReportRequest) -> DailyInputs:
+    """The hourly rollups and events of the report's period, read as ``/daily`` reads them."""
+    lo, hi = req.bounds_ms()
+    return daily_inputs(store, req.sensor_id, lo, hi, req.options())
+
+
 def gather(store: ReadingStore, registry: Registry, req: ReportRequest) -> ReportData:
-    """Read the period's readings once and compute every table and series of the report."""
+    """Read the period's hourly rollups and events once and compute every table and series of the report.
+
+    Raises ValueError for a zone whose offset is not whole hours (hourly rollups cannot be split into its
+    local periods; /daily refuses it too) and for an unknown ``target_id``.
+    """
     scheme = SCHEMES[req.scheme]
     sensor = registry.get_sensor(req.sensor_id) or Sensor(sensor_id=req.sensor_id)
-    cols, sha, n = _read(store, req)
-    start_s, interval_s, laeq = cols.joined("start_s"), cols.joined("interval_s"), cols.joined("laeq")
-    table = daily_from_raw(
-        np.zeros(n, dtype=np.int64),
-        start_s,
-        interval_s,
-        laeq,
-        cols.joined("lafmax"),
-        cols.joined("lcpeak"),
-        sensor_ids=[req.sensor_id],
-        scheme=scheme,
-        tz=req.tz,
-        valid_threshold=req.coverage_threshold,
-        day_start_h=req.day_start_hour,
-        event_thresholds=req.event_thresholds,
-        event_params=req.events,
-    )
+    inputs = read_inputs(store, req)
+    try:
+        table = daily_table(inputs, req.options(), event_thresholds=req.event_thresholds)
+    except ValueError as exc:  # hourly buckets that straddle local periods (a +05:45 zone)
+        raise ValueError(
+            f"a report is computed from hourly rollups, which split into the local periods of {req.tz} "
+            f"only when its UTC offset is whole hours ({exc})"
+        ) from exc
     days = [req.first_day + timedelta(days=i) for i in range(req.n_days)]
     daily = _align(table, days, scheme, req.tz, req.day_start_hour)
-    hourly_db, hourly_s = hourly_profile(start_s, interval_s, laeq, req.tz)
+    r = inputs.rollups
+    hourly_db, hourly_s = hourly_profile(r.bucket_s, r.energy, r.seconds, req.tz)
     lo, hi = req.bounds_ms()
     data = ReportData(
         request=req,
         sensor=sensor,
         scheme=scheme,
-        n_readings=n,
-        input_sha256=sha,
+        inputs=inputs,
+        input_sha256=canonical.sha256(inputs, req.events),
         days=days,
         daily=daily,
         period_levels=period_wide(daily, scheme),
-        period_coverage=float(np.sum(interval_s)) / ((hi - lo) / 1000.0) if n else 0.0,
+        period_coverage=float(np.sum(r.seconds)) / ((hi - lo) / 1000.0),
         period_coverages=_coverages(daily, days, scheme, req.tz, req.day_start_hour),
         hourly_db=hourly_db,
         hourly_seconds=hourly_s,

@@ -170,10 +170,14 @@ def method_lines(d: ReportData, w: Words) -> list[str]:
     ]
 
 
-def export_command(d: ReportData) -> str:
-    """The ``noiselab export`` call that writes the very bytes this report's hash is of."""
-    lo, hi = d.request.bounds()
-    return f"noiselab export --sensor {d.request.sensor_id} --start {lo.isoformat()} --end {hi.isoformat()}"
+def inputs_command(d: ReportData) -> str:
+    """The ``noiselab report --print-inputs`` call that writes the very bytes this report's hash is of
+    (with the same settings: day start and event parameters)."""
+    req = d.request
+    return (
+        f"noiselab report --sensor {req.sensor_id} --start {req.first_day.isoformat()}"
+        f" --end {req.last_day.isoformat()} --scheme {req.scheme} --tz {req.tz} --print-inputs"
+    )
 
 
 def intro(d: ReportData, w: Words) -> str:
@@ -200,7 +204,7 @@ def render(d: ReportData, charts: dict[str, bytes], words: Words) -> str:
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     figures = "".join(f"<h2>{escape(t)}</h2>{_img(t, png)}" for t, png in charts.items())
     method = "".join(f"<li>{escape(line)}</li>" for line in method_lines(d, w))
-    command = f"<code>{escape(export_command(d))}</code>"
+    command = f"<code>{escape(inputs_command(d))}</code>"
     check = escape(w("repro.check", command="\0")).replace("\0", command)
     return f"""<!doctype html>
 <html lang="{escape(str(w.entry("meta.html_lang")))}"><head><meta charset="utf-8">
@@ -217,9 +221,12 @@ def render(d: ReportData, charts: dict[str, bytes], words: Words) -> str:
 <table>
 <tr><th>{escape(w("repro.version"))}</th><td><code class="version">{escape(__version__)}</code></td></tr>
 <tr><th>{escape(w("repro.sha256"))}</th><td><code class="sha256">{d.input_sha256}</code></td></tr>
-<tr><th>{escape(w("repro.readings"))}</th><td>{d.n_readings}</td></tr>
+<tr><th>{escape(w("repro.hours"))}</th><td class="hours">{d.n_hours}</td></tr>
+<tr><th>{escape(w("repro.measured"))}</th><td>{w.number(d.measured_s / 3600.0, 1)} h</td></tr>
+<tr><th>{escape(w("repro.events"))}</th><td class="events">{d.n_events}</td></tr>
 <tr><th>{escape(w("repro.generated"))}</th><td>{generated}</td></tr>
 </table>
+<p class="muted">{escape(w("repro.definition"))}</p>
 <p class="muted">{check}</p>
 </body></html>
 """
