@@ -48,15 +48,17 @@ def _rows(sensor: str, t: np.ndarray, tenths_laeq: np.ndarray, tenths_fmax: np.n
     return np.concatenate(parts, axis=1).tobytes()
 
 
-def write_file(path: Path, *, sensors: int = 2, days: float = 35.0, seed: int = 1) -> int:
-    """Write the file; returns the number of data rows."""
+def write_file(
+    path: Path, *, sensors: int = 2, days: float = 35.0, seed: int = 1, start_s: int = START_S
+) -> int:
+    """Write the file (readings from ``start_s`` on); returns the number of data rows."""
     rng = np.random.default_rng(seed)
     n = int(days * 86400)
     with path.open("wb") as fh:
         fh.write(HEADER)
         for k in range(sensors):
             for lo in range(0, n, _BLOCK):
-                t = np.arange(lo, min(lo + _BLOCK, n), dtype=np.int64) + START_S
+                t = np.arange(lo, min(lo + _BLOCK, n), dtype=np.int64) + start_s
                 hour = (t % 86400) / 3600.0
                 level = 55 + 8 * np.sin((hour - 8) / 24 * 2 * np.pi) + rng.normal(0, 3, t.size)
                 passby = np.convolve(rng.random(t.size) < 1 / 400, np.ones(8), mode="same") > 0

@@ -57,12 +57,16 @@ def fixed(values: NDArray[np.float64], decimals: int) -> NDArray[np.object_]:
     if not ok.any():
         return out
     k = np.rint(v[ok] * 10.0**decimals).astype(np.int64)
-    sign = np.where(k < 0, "-", "").astype(object)
+    negative = k < 0
     k = np.abs(k)
-    whole = (k // 10**decimals).astype("U")
-    frac = np.strings.rstrip(np.strings.zfill((k % 10**decimals).astype("U"), decimals), "0")
-    dot = np.where(np.strings.str_len(frac) > 0, ".", "")
-    out[ok] = sign + np.strings.add(np.strings.add(whole, dot), frac).astype(object)
+    text = (k // 10**decimals).astype("U").astype(object)
+    part = k % 10**decimals != 0  # only these get a fraction (whole seconds, the usual case, do not)
+    if part.any():
+        frac = np.strings.rstrip(np.strings.zfill((k[part] % 10**decimals).astype("U"), decimals), "0")
+        text[part] = text[part] + "." + frac.astype(object)
+    if negative.any():
+        text[negative] = "-" + text[negative]
+    out[ok] = text
     return out
 
 
