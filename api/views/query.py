@@ -14,6 +14,7 @@ import numpy as np
 from fastapi import Depends, Path, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator
+from pydantic_core import PydanticCustomError
 
 from noiselab.api.auth import Caller, Principal
 from noiselab.domain.errors import UnknownSensor
@@ -41,7 +42,8 @@ _ISO_DATETIME = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T")
 def _iso_text(value: object) -> object:
     """Only ISO 8601 text with a ``T`` (what the document's pattern says): no epoch number, no space."""
     if not isinstance(value, str) or not _ISO_DATETIME.match(value):
-        raise ValueError("an ISO 8601 date-time with a zone, like 2026-06-10T07:00:00Z")
+        # pydantic's own type for an unparseable date-time, so the friendly messages (api/hints.py) apply
+        raise PydanticCustomError("datetime_parsing", "not an ISO 8601 date-time")
     return value
 
 
