@@ -182,15 +182,18 @@ def all_health(
 
 
 # checks that make the levels themselves doubtful (the residents' page says "the measurements are uncertain
-# right now"); stale, gaps and battery are not about the levels shown, and a calibration only when overdue
-DOUBTFUL = frozenset({"frozen", "clipped", "clock", "drift"})
+# right now"); stale, gaps and battery are not about the levels shown. A calibration counts only when
+# overdue (fault) and the clock only when it runs ahead (fault): readings that arrive late (a warning) are
+# a buffering gateway or a backfill, such as the demo's history, and their levels are as good as any.
+DOUBTFUL = frozenset({"frozen", "clipped", "drift"})
+DOUBTFUL_WHEN_FAULT = frozenset({"calibration", "clock"})
 
 
 def levels_doubtful(health: dict[str, Any]) -> bool:
     """True when a check says the sensor's levels cannot be trusted now."""
     return any(
         (c["check"] in DOUBTFUL and c["status"] in ("warning", "fault"))
-        or (c["check"] == "calibration" and c["status"] == "fault")
+        or (c["check"] in DOUBTFUL_WHEN_FAULT and c["status"] == "fault")
         for c in health["checks"]
     )
 
