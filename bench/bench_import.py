@@ -38,7 +38,8 @@ from readings_file import write_file
 from noiselab.cli.commands.compute import compute_records
 from noiselab.cli.commands.importer import Importer
 from noiselab.store.registry import SqliteRegistry
-from noiselab.store.sqlite import SqliteStore, connect
+from noiselab.store.sqlite import SqliteStore
+from noiselab.store.sqlite_connection import connect
 
 BASELINE_BATCH = 100_000
 

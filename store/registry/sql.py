@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import Any, Protocol
 
 from noiselab.domain.errors import StoreUnavailable
-from noiselab.store.sqlite import SqliteDatabase
+from noiselab.store.sqlite_connection import SqliteDatabase
 
 Params = Sequence[Any]
 Row = tuple[Any, ...]
