@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Res
 
 from noiselab.api.alerting.rules import RULE_ID, AlertRuleIn, UnsafeUrl, check_webhook_url, public_rule
 from noiselab.api.auth import RequireAdmin, RequireEngineer
-from noiselab.api.csv import AsCsv, respond
+from noiselab.api.csv import AsCsv, key_columns, respond
 from noiselab.api.deps import RegistryDep, SettingsDep
 from noiselab.api.routes.audit import actor_of
 from noiselab.api.sensor_health import iso
@@ -21,26 +21,23 @@ router = APIRouter(tags=["alerts"])
 
 RuleId = Annotated[str, Path(pattern=RULE_ID)]
 
-ALERT_COLUMNS = [
-    (k, k)
-    for k in (
-        "alert_id",
-        "rule_id",
-        "sensor_id",
-        "state",
-        "value_db",
-        "threshold_db",
-        "started_at",
-        "ended_at",
-        "notification",
-        "channel",
-        "channel_type",
-        "release_at",
-        "attempts",
-        "delivered_at",
-        "last_error",
-    )
-]
+ALERT_COLUMNS = key_columns(
+    "alert_id",
+    "rule_id",
+    "sensor_id",
+    "state",
+    "value_db",
+    "threshold_db",
+    "started_at",
+    "ended_at",
+    "notification",
+    "channel",
+    "channel_type",
+    "release_at",
+    "attempts",
+    "delivered_at",
+    "last_error",
+)
 
 
 def now_s(request: Request) -> float:
