@@ -11,6 +11,7 @@ import pytest
 
 from noiselab.store.base import ReadingStore
 from noiselab.store.influx import InfluxStore
+from noiselab.store.registry import SqliteRegistry, SqlRegistry
 from noiselab.store.sqlite import SqliteStore
 
 StoreFactory = Callable[..., Any]
@@ -50,3 +51,13 @@ def make_store(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> 
 def store(make_store: StoreFactory) -> ReadingStore:
     s: ReadingStore = make_store()
     return s
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def reg(request: pytest.FixtureRequest, tmp_path: Path) -> SqlRegistry:
+    """A fresh registry on each backend: a SQLite file in tmp_path, and a new database on the test
+    PostgreSQL server (``fresh_pg_registry``, tests/conftest.py)."""
+    if request.param == "sqlite":
+        return SqliteRegistry(tmp_path / "registry.db")
+    registry: SqlRegistry = request.getfixturevalue("fresh_pg_registry")
+    return registry

@@ -13,14 +13,6 @@ from noiselab.store.registry.migrations import MIGRATIONS, Migration, migrate
 from noiselab.store.registry.sql import SqliteSql
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def reg(request: pytest.FixtureRequest, tmp_path: Path) -> SqlRegistry:
-    if request.param == "sqlite":
-        return SqliteRegistry(tmp_path / "registry.db")
-    registry: SqlRegistry = request.getfixturevalue("fresh_pg_registry")
-    return registry
-
-
 def test_sensor_round_trip_and_update(reg: SqlRegistry) -> None:
     reg.upsert_sensor(Sensor("vb-01", name="Strandvej", lat=55.6, lon=12.4, facade=True, public=True))
     got = reg.get_sensor("vb-01")

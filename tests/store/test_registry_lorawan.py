@@ -2,22 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
-from noiselab.store.registry import SqliteRegistry, SqlRegistry
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def reg(request: pytest.FixtureRequest, tmp_path: Path) -> SqlRegistry:
-    if request.param == "sqlite":
-        return SqliteRegistry(tmp_path / "registry.db")
-    try:
-        registry: SqlRegistry = request.getfixturevalue("fresh_pg_registry")
-    except pytest.FixtureLookupError:
-        pytest.skip("the PostgreSQL registry fixture is not in this tree yet")
-    return registry
+from noiselab.store.registry import SqlRegistry
 
 
 def test_set_replace_list_and_delete(reg: SqlRegistry) -> None:

@@ -3,19 +3,7 @@ but leaves listings, survives an upsert, and is undone only by reinstating; dele
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
-from noiselab.store.registry import Sensor, SqliteRegistry, SqlRegistry
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def reg(request: pytest.FixtureRequest, tmp_path: Path) -> SqlRegistry:
-    if request.param == "sqlite":
-        return SqliteRegistry(tmp_path / "registry.db")
-    registry: SqlRegistry = request.getfixturevalue("fresh_pg_registry")
-    return registry
+from noiselab.store.registry import Sensor, SqlRegistry
 
 
 def _ids(sensors: list[Sensor]) -> list[str]:

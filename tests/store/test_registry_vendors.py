@@ -6,22 +6,9 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-import pytest
-
 from noiselab.store.registry import DeadLetter, Sensor, SqliteRegistry, SqlRegistry
 from noiselab.store.registry.deadletters import MAX_ITEMS_PER_BODY
 from noiselab.store.registry.provenance import HOUR_MS, BatchOrigin
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def reg(request: pytest.FixtureRequest, tmp_path: Path) -> SqlRegistry:
-    if request.param == "sqlite":
-        return SqliteRegistry(tmp_path / "registry.db")
-    try:
-        registry: SqlRegistry = request.getfixturevalue("fresh_pg_registry")
-    except pytest.FixtureLookupError:
-        pytest.skip("the PostgreSQL registry fixture is not in this tree yet")
-    return registry
 
 
 def test_the_first_claim_wins_and_later_claims_read_the_owner(reg: SqlRegistry) -> None:

@@ -2,23 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from noiselab.store.registry import SqliteRegistry, SqlRegistry
+from noiselab.store.registry import SqlRegistry
 from noiselab.store.registry.sql import Conflict
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def reg(request: pytest.FixtureRequest, tmp_path: Path) -> SqlRegistry:
-    if request.param == "sqlite":
-        return SqliteRegistry(tmp_path / "registry.db")
-    try:
-        registry: SqlRegistry = request.getfixturevalue("fresh_pg_registry")
-    except pytest.FixtureLookupError:  # the shared PostgreSQL fixture lands with the registry seam
-        pytest.skip("fresh_pg_registry fixture not available yet")
-    return registry
 
 
 def test_trials_create_conflict_list_replace_delete(reg: SqlRegistry) -> None:
