@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from localservices import free_port, wait_port
+from localservices import free_port, stop_process, wait_port
 from noiselab.store.registry import SqliteRegistry
 
 
@@ -52,13 +52,7 @@ class Server:
         return status, time.perf_counter() - t0
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        stop_process(self.proc)
         self.log.close()
 
 

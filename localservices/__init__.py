@@ -22,6 +22,18 @@ class ServiceMissing(RuntimeError):
     """A service's binary is not installed."""
 
 
+def stop_process(proc: subprocess.Popen | None, timeout_s: float = 20.0) -> None:  # type: ignore[type-arg]
+    """SIGTERM a service and wait; SIGKILL it if it has not gone within ``timeout_s``."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -100,13 +112,7 @@ class Mosquitto:
         return self
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        stop_process(self.proc, timeout_s=10)
         if self.proc and self.proc.stderr:
             self.proc.stderr.close()
         self.proc = None

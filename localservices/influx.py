@@ -28,7 +28,7 @@ from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from localservices import free_port, poll, require_binary, wait_port
+from localservices import free_port, poll, require_binary, stop_process, wait_port
 
 INFLUXD_CONF = """\
 reporting-disabled = true
@@ -208,13 +208,7 @@ class InfluxServer:
 
     def stop(self) -> None:
         """Stop the engine (the shim stays and answers 503, like a proxy in front of a dead server)."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        stop_process(self.proc)
         self.proc = None
 
     def close(self) -> None:
