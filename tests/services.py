@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ __all__ = [
     "publish",
     "require_binary",
     "start_mosquitto",
+    "start_mosquitto_with_acl",
     "wait_port",
     "wait_until",
 ]
@@ -57,6 +59,23 @@ def start_mosquitto(tmp: Path, extra_conf: str = "") -> Mosquitto:
     except ServiceMissing as exc:
         missing(exc)
         raise
+
+
+def start_mosquitto_with_acl(tmp: Path, users: dict[str, str], acl: str) -> Mosquitto:
+    """Mosquitto with hashed passwords (mosquitto_passwd), an ACL file and no anonymous access, as the
+    vendors' production broker runs."""
+    binary = require_binary("mosquitto", "/usr/sbin/mosquitto")
+    passwd = require_binary("mosquitto_passwd", "/usr/bin/mosquitto_passwd")
+    d = tmp / "mosquitto"
+    d.mkdir()
+    pwfile = d / "passwd"
+    pwfile.touch()
+    for user, password in users.items():
+        subprocess.run([passwd, "-b", str(pwfile), user, password], check=True, capture_output=True)
+    (d / "acl").write_text(acl)
+    pwfile.chmod(0o644)  # readable after Mosquitto drops root privileges
+    extra = f"password_file {pwfile}\nacl_file {d / 'acl'}\nallow_anonymous false\n"
+    return Mosquitto(binary, d, free_port(), extra).start()
 
 
 def wait_until(

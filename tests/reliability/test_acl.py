@@ -4,7 +4,6 @@ others', anonymous clients are refused; the collector user reads everything."""
 from __future__ import annotations
 
 import contextlib
-import subprocess
 import threading
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from tests.services import Mosquitto, free_port, require_binary, wait_until
+from tests.services import Mosquitto, start_mosquitto_with_acl, wait_until
 
 pytestmark = pytest.mark.mqtt
 
@@ -34,20 +33,8 @@ topic read #
 
 @pytest.fixture
 def broker(tmp_path: Path):  # type: ignore[no-untyped-def]
-    binary = require_binary("mosquitto", "/usr/sbin/mosquitto")
-    passwd = require_binary("mosquitto_passwd", "/usr/bin/mosquitto_passwd")
-    d = tmp_path / "mosquitto"
-    d.mkdir()
-    pwfile = d / "passwd"
-    pwfile.touch()
-    for user, password in USERS.items():
-        subprocess.run([passwd, "-b", str(pwfile), user, password], check=True, capture_output=True)
-    assert "acme-pw-1" not in pwfile.read_text()  # hashed by mosquitto_passwd
-    (d / "acl").write_text(ACL)
-    pwfile.chmod(0o644)  # readable after Mosquitto drops root privileges
-    extra = f"password_file {pwfile}\nacl_file {d / 'acl'}\n"  # (tests.services keeps root as root)
-    conf_anonymous_off = extra + "allow_anonymous false\n"
-    b = Mosquitto(binary, d, free_port(), conf_anonymous_off).start()
+    b = start_mosquitto_with_acl(tmp_path, USERS, ACL)
+    assert "acme-pw-1" not in (b.dir / "passwd").read_text()  # hashed by mosquitto_passwd
     yield b
     b.stop()
 

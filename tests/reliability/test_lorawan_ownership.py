@@ -6,7 +6,6 @@ new devices for its vendor, and an unmapped application keeps today's behaviour 
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -20,7 +19,7 @@ from prometheus_client import REGISTRY
 from noiselab.ingest.collector import Collector, CollectorConfig
 from noiselab.store.registry import Sensor, SqliteRegistry
 from noiselab.store.sqlite import SqliteStore
-from tests.services import Mosquitto, free_port, require_binary, wait_until
+from tests.services import Mosquitto, start_mosquitto_with_acl, wait_until
 
 pytestmark = pytest.mark.mqtt
 
@@ -46,18 +45,7 @@ NOW_S = int(time.time()) // 60 * 60 - 600
 
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    binary = require_binary("mosquitto", "/usr/sbin/mosquitto")
-    passwd = require_binary("mosquitto_passwd", "/usr/bin/mosquitto_passwd")
-    d = tmp_path / "mosquitto"
-    d.mkdir()
-    pwfile = d / "passwd"
-    pwfile.touch()
-    for user, password in USERS.items():
-        subprocess.run([passwd, "-b", str(pwfile), user, password], check=True, capture_output=True)
-    (d / "acl").write_text(ACL)
-    pwfile.chmod(0o644)  # readable after Mosquitto drops root privileges
-    extra = f"password_file {pwfile}\nacl_file {d / 'acl'}\nallow_anonymous false\n"
-    b = Mosquitto(binary, d, free_port(), extra).start()
+    b = start_mosquitto_with_acl(tmp_path, USERS, ACL)
     yield b
     b.stop()
 
