@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from noiselab import __version__
 from noiselab.cli.report.charts import BLUE, DPI, GREY, ORANGE, RED
 from noiselab.cli.report.html import CSS, _img
+from noiselab.processing.decibel import energy_mean
 from noiselab.processing.trials import TrialResult
 
 SHADE = {0: ("#dfe6f3", "before"), 1: ("#fde0c5", "after")}
@@ -36,6 +37,16 @@ def _series(result: TrialResult) -> np.ndarray:
     if result.method == "before_after":
         return result.matched_treated_db
     return np.asarray(result.matched_treated_db - result.matched_reference_db)
+
+
+def _group_difference(result: TrialResult, hours: np.ndarray) -> float:
+    """The plotted quantity over some matched hours, as the trial computes it: the energy mean of the
+    treated levels minus that of the reference levels (the treated energy mean alone for before_after),
+    never an energy mean of the hourly differences."""
+    treated = float(energy_mean(result.matched_treated_db[hours]))
+    if result.method == "before_after":
+        return treated
+    return treated - float(energy_mean(result.matched_reference_db[hours]))
 
 
 def figure(body: dict[str, Any], result: TrialResult) -> Figure:
@@ -58,10 +69,10 @@ def figure(body: dict[str, Any], result: TrialResult) -> Figure:
     if len(x):
         day = np.floor(x)
         days = np.unique(day)
-        e = np.array([10 * np.log10(np.mean(10 ** (diff[day == d] / 10))) for d in days])
+        e = np.array([_group_difference(result, day == d) for d in days])
         gap = np.flatnonzero(np.diff(days) > 1) + 1  # no line across days without matched hours
         xs, ys = np.insert(days + 0.5, gap, np.nan), np.insert(e, gap, np.nan)
-        ax1.plot(xs, ys, "-", color=BLUE, linewidth=1.6, label="daily energy mean", zorder=3)
+        ax1.plot(xs, ys, "-", color=BLUE, linewidth=1.6, label="daily value (energy means)", zorder=3)
     ax1.set_title("Hourly difference over time (matched hours)", loc="left", fontsize=13)
     ax1.set_ylabel(label)
     ax1.xaxis.set_major_formatter(mdates.DateFormatter("%d %b %Y"))
@@ -73,11 +84,9 @@ def figure(body: dict[str, Any], result: TrialResult) -> Figure:
             name = SHADE[s][1]
             ax2.hist(diff[sel], bins=bins, histtype="step", linewidth=1.8, color=colour,
                      label=f"{name}: {int(sel.sum())} h", density=True)  # fmt: skip
-            ax2.axvline(
-                10 * np.log10(np.mean(10 ** (diff[sel] / 10))), color=colour, linestyle="--", linewidth=1
-            )
-    ax2.set_title("Distribution of the hourly difference, before and after (dashed: energy mean)", loc="left",
-                  fontsize=13)  # fmt: skip
+            ax2.axvline(_group_difference(result, sel), color=colour, linestyle="--", linewidth=1)
+    ax2.set_title("Distribution of the hourly difference, before and after (dashed: each period's value)",
+                  loc="left", fontsize=13)  # fmt: skip
     ax2.set_xlabel(label)
     ax2.set_ylabel("share of hours")
     if (result.matched_period >= 0).any():
