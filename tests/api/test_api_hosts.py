@@ -44,6 +44,40 @@ def env_for(registry_url: str, data: Path) -> dict[str, str]:
     }
 
 
+def start_serve(
+    env: dict[str, str], log_path: Path, attempts: int = 3
+) -> tuple[int, subprocess.Popen[bytes]]:
+    """``noiselab serve`` on a free port, listening. A free port can be taken by another process before
+    serve binds it: then serve exits at once, and it is started again on another port (bounded). Any other
+    early exit fails with serve's log."""
+    for _ in range(attempts):
+        port = free_port()
+        with open(log_path, "ab") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "noiselab.cli", "serve", "--http-port", str(port)],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
+        wait_until(
+            lambda p=proc, n=port: p.poll() is not None or listening(n), timeout_s=60, what="serve listening"
+        )
+        if proc.poll() is None:
+            return port, proc
+        text = log_path.read_text(errors="replace")
+        if "address already in use" not in text.lower():
+            pytest.fail(f"noiselab serve exited with {proc.returncode}:\n{text[-3000:]}")
+    pytest.fail(f"no free port for noiselab serve after {attempts} attempts")
+
+
+def listening(port: int) -> bool:
+    try:
+        wait_port(port, timeout_s=0.2)
+    except TimeoutError:
+        return False
+    return True
+
+
 @pytest.fixture
 def hosts(fresh_pg_database: str, tmp_path: Path) -> Iterator[tuple[int, int, str]]:
     """Two API processes (ports a, b) and an admin key made with ``noiselab keys create``."""
@@ -53,21 +87,13 @@ def hosts(fresh_pg_database: str, tmp_path: Path) -> Iterator[tuple[int, int, st
         env=env, capture_output=True, text=True, timeout=60, check=True,
     )  # fmt: skip
     admin = made.stdout.strip().splitlines()[-1]
-    ports = [free_port(), free_port()]
-    procs = []
-    for i, port in enumerate(ports):
-        with open(tmp_path / f"serve-{i}.log", "ab") as log:
-            procs.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "noiselab.cli", "serve", "--http-port", str(port)],
-                    env=env,
-                    stdout=subprocess.DEVNULL,
-                    stderr=log,
-                )
-            )
+    ports: list[int] = []
+    procs: list[subprocess.Popen[bytes]] = []
     try:
-        for port in ports:
-            wait_port(port, timeout_s=60)
+        for i in range(2):
+            port, proc = start_serve(env, tmp_path / f"serve-{i}.log")
+            ports.append(port)
+            procs.append(proc)
         yield ports[0], ports[1], admin
     finally:
         for p in procs:
