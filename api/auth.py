@@ -134,9 +134,7 @@ def identify(keys: KeyRegistry | None, key: str | None) -> Principal:
     return Principal(found.role, found.vendor, found.key_id)
 
 
-def authenticate(
-    keys: KeyRegistry | None, headers: Iterable[tuple[bytes, bytes]], path: str
-) -> Principal:
+def authenticate(keys: KeyRegistry | None, headers: Iterable[tuple[bytes, bytes]], path: str) -> Principal:
     """:func:`presented_key` then :func:`identify`, counting every refusal in
     ``noiselab_api_invalid_credentials_total``."""
     try:

@@ -130,8 +130,7 @@ def daily(
         "from them (Directive 2002/49/EC Annex I) - not an average of daily Lden values. `indicative` is "
         "true when any period's coverage is below the threshold. `lden_ci95`, `l<period>_ci95`: 95 % "
         "intervals [low, high] from a day-block bootstrap over the year's measured days (docs/trials.md). "
-        "CSV columns: "
-        + ",".join(h for _, h in view.ANNUAL_COLUMNS)
+        "CSV columns: " + ",".join(h for _, h in view.ANNUAL_COLUMNS)
     ),
 )
 def annual(

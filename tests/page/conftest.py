@@ -42,11 +42,29 @@ BROWSER_ARGS = [
     "--disable-sync",
 ]
 SENSORS = [
-    Sensor("t-001", name="Vallensbæk Strandvej", vendor="acme", lat=55.6238, lon=12.3862,
-           area_category="housing", target_profile="dk-road-housing", public=True, placed=True,
-           interval_s=1.0),
-    Sensor("t-002", name="Ishøj Strandpark", vendor="acme", lat=55.6139, lon=12.3575,
-           area_category="recreation", public=True, placed=True, interval_s=1.0),
+    Sensor(
+        "t-001",
+        name="Vallensbæk Strandvej",
+        vendor="acme",
+        lat=55.6238,
+        lon=12.3862,
+        area_category="housing",
+        target_profile="dk-road-housing",
+        public=True,
+        placed=True,
+        interval_s=1.0,
+    ),
+    Sensor(
+        "t-002",
+        name="Ishøj Strandpark",
+        vendor="acme",
+        lat=55.6139,
+        lon=12.3575,
+        area_category="recreation",
+        public=True,
+        placed=True,
+        interval_s=1.0,
+    ),
     Sensor("t-private", name="Not for the public", lat=55.66, lon=12.40, public=False, placed=True),
 ]  # fmt: skip (vendor acme owns the public sensors: the tests publish as acme, see ingest.ownership)
 

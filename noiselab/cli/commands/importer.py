@@ -256,4 +256,3 @@ class Importer:
                 "import chunk committed",
                 extra={"file": file.name, "line": summary.last_line, **totals},
             )
-
